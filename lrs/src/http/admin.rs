@@ -1,0 +1,117 @@
+//! The administration API under `/admin/`: tenants and credentials, for admin credentials only.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get};
+use serde::Deserialize;
+
+use super::{Admin, AppState, method_not_allowed, read_body};
+use crate::auth::parse_scopes;
+use crate::error::ApiError;
+use crate::registry;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/tenants",
+            get(list_tenants)
+                .post(create_tenant)
+                .fallback(method_not_allowed),
+        )
+        .route(
+            "/credentials",
+            get(list_credentials)
+                .post(create_credential)
+                .fallback(method_not_allowed),
+        )
+        .route(
+            "/credentials/{key}",
+            delete(revoke_credential).fallback(method_not_allowed),
+        )
+}
+
+/// Reads a JSON body into `T`, naming the field that does not fit.
+async fn json_body<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<T, ApiError> {
+    let bytes = read_body(body, headers, state.config.max_body_bytes).await?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::invalid("body", "json-shape", format!("not the expected JSON: {e}"))
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewTenant {
+    name: String,
+}
+
+async fn list_tenants(State(state): State<AppState>, _admin: Admin) -> Result<Response, ApiError> {
+    let tenants = state.stores.tenants.list_tenants().await?;
+    Ok(axum::Json(tenants).into_response())
+}
+
+async fn create_tenant(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let request: NewTenant = json_body(&state, &headers, body).await?;
+    let tenant = registry::create_tenant(state.stores.tenants.as_ref(), &request.name).await?;
+    tracing::info!(by = %admin.key, tenant = %tenant.name, "tenant created");
+    Ok((StatusCode::CREATED, axum::Json(tenant)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewCredential {
+    tenant: String,
+    scopes: Vec<String>,
+    #[serde(default)]
+    admin: bool,
+}
+
+async fn list_credentials(
+    State(state): State<AppState>,
+    _admin: Admin,
+) -> Result<Response, ApiError> {
+    let credentials = registry::list_credentials(state.stores.tenants.as_ref()).await?;
+    Ok(axum::Json(credentials).into_response())
+}
+
+async fn create_credential(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let request: NewCredential = json_body(&state, &headers, body).await?;
+    let scopes = parse_scopes(&request.scopes.join(","))
+        .map_err(|e| ApiError::invalid("scopes", "known-scope", e.to_string()))?;
+    let issued = registry::create_credential(
+        state.stores.tenants.as_ref(),
+        &request.tenant,
+        &scopes,
+        request.admin,
+    )
+    .await?;
+    tracing::info!(by = %admin.key, key = %issued.credential.key, tenant = %issued.credential.tenant, "credential created");
+    Ok((StatusCode::CREATED, axum::Json(issued)).into_response())
+}
+
+async fn revoke_credential(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    Path(key): Path<String>,
+) -> Result<Response, ApiError> {
+    registry::revoke_credential(state.stores.tenants.as_ref(), &key).await?;
+    state.auth.forget(&key);
+    tracing::info!(by = %admin.key, key = %key, "credential revoked");
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

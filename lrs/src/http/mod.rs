@@ -1,0 +1,152 @@
+//! The HTTP face of the LRS: one router per resource family, merged here, with the
+//! cross-cutting layers (request log, xAPI version header, authentication extractors).
+
+mod admin;
+mod xapi_api;
+
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+
+use crate::auth::{AuthError, Authenticator, Principal};
+use crate::clock::Clock;
+use crate::config::LrsConfig;
+use crate::error::ApiError;
+use crate::storage::Stores;
+
+/// Everything a handler may use. Handlers never name a concrete store.
+#[derive(Clone)]
+pub struct AppState {
+    pub stores: Stores,
+    pub auth: Arc<Authenticator>,
+    pub config: Arc<LrsConfig>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// The whole HTTP API.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .nest("/xapi", xapi_api::router(state.clone()))
+        .nest("/admin", admin::router())
+        .fallback(|| async { ApiError::NotFound })
+        .layer(middleware::from_fn(log_requests))
+        .with_state(state)
+}
+
+/// Filled in by authentication so that the request log can name the tenant.
+#[derive(Clone, Default)]
+struct TenantSlot(Arc<OnceLock<String>>);
+
+/// One line per request: method, path, status, latency and tenant. Never headers or bodies,
+/// so credentials and launch tokens stay out of the log.
+async fn log_requests(mut request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let slot = TenantSlot::default();
+    request.extensions_mut().insert(slot.clone());
+    let response = next.run(request).await;
+    let tenant = slot.0.get().map_or("-", String::as_str);
+    tracing::info!(
+        %method,
+        path,
+        status = response.status().as_u16(),
+        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        tenant,
+        "request"
+    );
+    response
+}
+
+/// An authenticated request: the credential checked out and belongs to `principal.tenant`.
+pub struct Authenticated(pub Arc<Principal>);
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .map(|v| v.to_str().map_err(|_| AuthError::Malformed));
+        let header = match header.transpose() {
+            Ok(header) => header,
+            Err(e) => return Err(ApiError::Unauthenticated(e)),
+        };
+        let principal = state
+            .auth
+            .authenticate(header)
+            .await?
+            .map_err(ApiError::Unauthenticated)?;
+        if let Some(slot) = parts.extensions.get::<TenantSlot>() {
+            let _ = slot.0.set(principal.tenant_name.clone());
+        }
+        Ok(Authenticated(principal))
+    }
+}
+
+/// An authenticated request from an administrator credential.
+pub struct Admin(pub Arc<Principal>);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Authenticated(principal) = Authenticated::from_request_parts(parts, state).await?;
+        if !principal.admin {
+            return Err(ApiError::Forbidden("admin"));
+        }
+        Ok(Admin(principal))
+    }
+}
+
+/// Reads a request body up to the configured limit (413 beyond it).
+pub async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Bytes, ApiError> {
+    let too_large = ApiError::TooLarge {
+        what: "the request body",
+        limit,
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > limit) {
+        return Err(too_large);
+    }
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| too_large)
+}
+
+/// The media type of a request without parameters, lowercased.
+pub fn media_type(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+}
+
+/// The query string as ordered name/value pairs.
+pub fn query_pairs(uri: &axum::http::Uri) -> Vec<(String, String)> {
+    uri.query()
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The answer to a method a route does not have.
+pub async fn method_not_allowed() -> impl IntoResponse {
+    ApiError::MethodNotAllowed
+}

@@ -1,0 +1,51 @@
+//! The xAPI Learning Record Store: the HTTP API, authentication, and storage behind traits.
+//!
+//! The binary builds an [`Lrs`] from a store and a config and serves [`Lrs::router`].
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod registry;
+pub mod statements;
+pub mod storage;
+
+use std::sync::Arc;
+
+use auth::Authenticator;
+use clock::Clock;
+use config::LrsConfig;
+use storage::Stores;
+
+/// A ready LRS: stores, authentication and limits, wired together.
+#[derive(Clone)]
+pub struct Lrs {
+    state: http::AppState,
+}
+
+impl Lrs {
+    pub fn new(stores: Stores, config: LrsConfig, clock: Arc<dyn Clock>) -> Lrs {
+        let auth = Arc::new(Authenticator::new(
+            stores.tenants.clone(),
+            config.authority_home_page.clone(),
+        ));
+        Lrs {
+            state: http::AppState {
+                stores,
+                auth,
+                config: Arc::new(config),
+                clock,
+            },
+        }
+    }
+
+    pub fn stores(&self) -> &Stores {
+        &self.state.stores
+    }
+
+    /// The HTTP API.
+    pub fn router(&self) -> axum::Router {
+        http::router(self.state.clone())
+    }
+}

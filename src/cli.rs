@@ -1,0 +1,241 @@
+//! The command line: `serve`, and the administration commands that work on a data directory
+//! while no server holds it.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use lrs::auth::{Scope, parse_scopes};
+use lrs::config::LrsConfig;
+use lrs::storage::embedded::EmbeddedOptions;
+use secrecy::SecretString;
+
+use crate::{ServerConfig, build, open_store, run as serve_app, shutdown_signal};
+
+#[derive(Debug, Parser)]
+#[command(name = "proficio", version, about = "Learning records, SCORM runtime and capability engine")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Manage tenants (organisations or portals).
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Manage credentials (HTTP Basic key and secret with scopes).
+    #[command(subcommand)]
+    Credential(CredentialCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct DataDir {
+    /// Where the embedded store keeps its data.
+    #[arg(long, env = "PROFICIO_DATA_DIR", default_value = "proficio-data")]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "PROFICIO_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub data: DataDir,
+    /// fsync the journal on every write, so acknowledged writes also survive power loss.
+    #[arg(long, env = "PROFICIO_FSYNC")]
+    pub fsync: bool,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "PROFICIO_MAX_BODY_BYTES", default_value_t = 10 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Most statements in one request.
+    #[arg(long, env = "PROFICIO_MAX_BATCH", default_value_t = 5_000)]
+    pub max_batch: usize,
+    /// Largest `limit` of a statement query.
+    #[arg(long, env = "PROFICIO_MAX_QUERY_LIMIT", default_value_t = 1_000)]
+    pub max_query_limit: usize,
+    /// The server's public base URL; the home page of the accounts written as `authority`.
+    /// Defaults to http://LISTEN.
+    #[arg(long, env = "PROFICIO_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Key of the bootstrap admin credential (scope `all`, tenant `default`).
+    #[arg(long, env = "PROFICIO_ADMIN_KEY", hide_env_values = true)]
+    pub admin_key: Option<String>,
+    /// Secret of the bootstrap admin credential.
+    #[arg(long, env = "PROFICIO_ADMIN_SECRET", hide_env_values = true)]
+    pub admin_secret: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant.
+    Create {
+        name: String,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// List tenants.
+    List {
+        #[command(flatten)]
+        data: DataDir,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CredentialCommand {
+    /// Create a credential and print its key and secret (the secret is shown only once).
+    Create {
+        #[arg(long)]
+        tenant: String,
+        /// Comma-separated: statements/write, statements/read, statements/read/mine, all/read,
+        /// all, profile, define, state.
+        #[arg(long)]
+        scopes: String,
+        /// May use the /admin/ API.
+        #[arg(long)]
+        admin: bool,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// List credentials (never their secrets).
+    List {
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Revoke a credential.
+    Revoke {
+        key: String,
+        #[command(flatten)]
+        data: DataDir,
+    },
+}
+
+/// Runs a command; errors are printed, and the exit code says whether it worked.
+pub fn run(cli: Cli) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(dispatch(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(args) => serve(args).await,
+        Command::Tenant(command) => tenant(command).await,
+        Command::Credential(command) => credential(command).await,
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let admin = match (args.admin_key, args.admin_secret) {
+        (Some(key), Some(secret)) => Some((key, SecretString::from(secret))),
+        (None, None) => None,
+        _ => anyhow::bail!("PROFICIO_ADMIN_KEY and PROFICIO_ADMIN_SECRET must be set together"),
+    };
+    let config = ServerConfig {
+        listen: args.listen,
+        data_dir: args.data.data_dir,
+        store: EmbeddedOptions {
+            fsync: args.fsync,
+            ..EmbeddedOptions::default()
+        },
+        lrs: LrsConfig {
+            max_body_bytes: args.max_body_bytes,
+            max_batch: args.max_batch,
+            max_query_limit: args.max_query_limit,
+            authority_home_page: args
+                .public_url
+                .unwrap_or_else(|| format!("http://{}", args.listen)),
+        },
+        admin,
+    };
+    let app = build(&config).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
+    let local = listener.local_addr()?;
+    tracing::info!(addr = %local, data_dir = %config.data_dir.display(), "listening");
+    // A line on stdout that scripts and tests can wait for.
+    println!("proficio listening on http://{local}");
+    serve_app(app, listener, shutdown_signal()).await
+}
+
+/// The administration commands open the data directory themselves, so they need the server
+/// to be stopped; with a server running, use the `/admin/` API.
+fn open_for_admin(data: &DataDir) -> anyhow::Result<lrs::storage::Stores> {
+    open_store(&data.data_dir, EmbeddedOptions::default()).map_err(|e| {
+        anyhow::anyhow!("{e:#}\n(hint: while a server runs on this data directory, use its /admin/ API instead)")
+    })
+}
+
+async fn tenant(command: TenantCommand) -> anyhow::Result<()> {
+    match command {
+        TenantCommand::Create { name, data } => {
+            let stores = open_for_admin(&data)?;
+            let tenant = lrs::registry::create_tenant(stores.tenants.as_ref(), &name).await?;
+            println!("created tenant {}", tenant.name);
+        }
+        TenantCommand::List { data } => {
+            let stores = open_for_admin(&data)?;
+            for tenant in stores.tenants.list_tenants().await? {
+                println!("{}\t{}", tenant.name, tenant.created.to_rfc3339());
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn credential(command: CredentialCommand) -> anyhow::Result<()> {
+    match command {
+        CredentialCommand::Create {
+            tenant,
+            scopes,
+            admin,
+            data,
+        } => {
+            let scopes: BTreeSet<Scope> = parse_scopes(&scopes)?;
+            let stores = open_for_admin(&data)?;
+            let issued =
+                lrs::registry::create_credential(stores.tenants.as_ref(), &tenant, &scopes, admin)
+                    .await?;
+            println!("key: {}", issued.credential.key);
+            println!("secret: {}", issued.secret);
+        }
+        CredentialCommand::List { data } => {
+            let stores = open_for_admin(&data)?;
+            println!("key\ttenant\tscopes\tadmin\trevoked\tcreated");
+            for c in lrs::registry::list_credentials(stores.tenants.as_ref()).await? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    c.key,
+                    c.tenant,
+                    c.scopes.join(","),
+                    c.admin,
+                    c.revoked,
+                    c.created.to_rfc3339()
+                );
+            }
+        }
+        CredentialCommand::Revoke { key, data } => {
+            let stores = open_for_admin(&data)?;
+            lrs::registry::revoke_credential(stores.tenants.as_ref(), &key).await?;
+            println!("revoked {key}");
+        }
+    }
+    Ok(())
+}
