@@ -15,7 +15,11 @@ use secrecy::SecretString;
 use crate::{ServerConfig, build, open_store, run as serve_app, shutdown_signal};
 
 #[derive(Debug, Parser)]
-#[command(name = "proficio", version, about = "Learning records, SCORM runtime and capability engine")]
+#[command(
+    name = "proficio",
+    version,
+    about = "Learning records, SCORM runtime and capability engine"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -117,7 +121,10 @@ pub enum CredentialCommand {
 
 /// Runs a command; errors are printed, and the exit code says whether it worked.
 pub fn run(cli: Cli) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -179,7 +186,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 /// to be stopped; with a server running, use the `/admin/` API.
 fn open_for_admin(data: &DataDir) -> anyhow::Result<lrs::storage::Stores> {
     open_store(&data.data_dir, EmbeddedOptions::default()).map_err(|e| {
-        anyhow::anyhow!("{e:#}\n(hint: while a server runs on this data directory, use its /admin/ API instead)")
+        anyhow::anyhow!(
+            "{e:#}\n(hint: while a server runs on this data directory, use its /admin/ API instead)"
+        )
     })
 }
 

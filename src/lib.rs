@@ -35,7 +35,11 @@ pub struct App {
 /// Opens the embedded store in `data_dir` and returns its three ports.
 pub fn open_store(data_dir: &std::path::Path, options: EmbeddedOptions) -> anyhow::Result<Stores> {
     let store = EmbeddedStore::open(data_dir, options, Arc::new(SystemClock)).map_err(|e| {
-        anyhow::anyhow!("cannot open the data directory {}: {}", data_dir.display(), e.message)
+        anyhow::anyhow!(
+            "cannot open the data directory {}: {}",
+            data_dir.display(),
+            e.message
+        )
     })?;
     Ok(Stores::from_backend(Arc::new(store)))
 }
@@ -97,5 +101,6 @@ pub fn init_tracing() {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 }

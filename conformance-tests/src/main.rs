@@ -1,1 +1,198 @@
-fn main() {}
+//! `conformance-tests`: a black-box suite of xAPI requirements that runs against any LRS
+//! endpoint and reports one line per requirement checked.
+
+mod cases;
+mod check;
+mod client;
+mod fixtures;
+mod harness;
+mod ops;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use secrecy::SecretString;
+use serde_json::json;
+use url::Url;
+
+use crate::client::{Auth, Ctx, Settings};
+use crate::harness::{Outcome, RunOptions, XapiVersion};
+
+/// Runs xAPI conformance cases against an LRS.
+#[derive(Debug, Parser)]
+#[command(name = "conformance-tests", version)]
+struct Cli {
+    /// The LRS endpoint without a trailing slash, e.g. http://127.0.0.1:8080/xapi.
+    #[arg(long, env = "CONFORMANCE_ENDPOINT")]
+    endpoint: String,
+    /// HTTP Basic key (user name).
+    #[arg(long, env = "CONFORMANCE_KEY")]
+    key: String,
+    /// HTTP Basic secret (password).
+    #[arg(long, env = "CONFORMANCE_SECRET", hide_env_values = true)]
+    secret: SecretString,
+    /// Which xAPI version(s) to test.
+    #[arg(long, value_enum, default_value = "both")]
+    xapi_version: VersionChoice,
+    /// Run only cases whose name contains this text (case-insensitive).
+    #[arg(long)]
+    filter: Option<String>,
+    /// Print one JSON document with every result instead of text lines.
+    #[arg(long)]
+    json: bool,
+    /// Also require error responses to carry a JSON body with a non-empty "message".
+    #[arg(long)]
+    strict_errors: bool,
+    /// The LRS's request body limit; the limits cases send one byte more.
+    #[arg(long, default_value_t = 10 * 1024 * 1024)]
+    max_body_bytes: usize,
+    /// How many cases run at once.
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    /// Seconds before a case is failed as hung.
+    #[arg(long, default_value_t = 60)]
+    case_timeout: u64,
+    /// List the selected case names without running them.
+    #[arg(long)]
+    list: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum VersionChoice {
+    #[value(name = "1.0.3")]
+    V1_0_3,
+    #[value(name = "2.0.0")]
+    V2_0_0,
+    Both,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("cannot start the async runtime: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    runtime.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> ExitCode {
+    let versions: Vec<XapiVersion> = match cli.xapi_version {
+        VersionChoice::V1_0_3 => vec![XapiVersion::V1_0_3],
+        VersionChoice::V2_0_0 => vec![XapiVersion::V2_0_0],
+        VersionChoice::Both => vec![XapiVersion::V1_0_3, XapiVersion::V2_0_0],
+    };
+
+    let filter = cli.filter.as_deref().map(str::to_lowercase);
+    let cases: Vec<harness::Case> = cases::all()
+        .into_iter()
+        .filter(|case| {
+            filter
+                .as_deref()
+                .is_none_or(|f| case.name.to_lowercase().contains(f))
+        })
+        .filter(|case| versions.iter().any(|v| case.versions.includes(*v)))
+        .collect();
+    if cases.is_empty() {
+        eprintln!("no case matches the filter");
+        return ExitCode::from(2);
+    }
+    if cli.list {
+        for version in &versions {
+            for case in cases.iter().filter(|c| c.versions.includes(*version)) {
+                println!("[{}] {}", version.header(), case.name);
+            }
+        }
+        return ExitCode::SUCCESS;
+    }
+
+    let endpoint = match Url::parse(cli.endpoint.trim_end_matches('/')) {
+        Ok(url) if !url.cannot_be_a_base() && matches!(url.scheme(), "http" | "https") => url,
+        Ok(url) => {
+            eprintln!("the endpoint must be an http(s) URL, got {url}");
+            return ExitCode::from(2);
+        }
+        Err(error) => {
+            eprintln!("the endpoint is not a URL: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let settings = Settings {
+        endpoint,
+        key: cli.key,
+        secret: cli.secret,
+        strict_errors: cli.strict_errors,
+        max_body_bytes: cli.max_body_bytes,
+        request_timeout: Duration::from_secs(cli.case_timeout),
+    };
+    let base = match Ctx::new(settings, versions[0]) {
+        Ok(ctx) => ctx,
+        Err(error) => {
+            eprintln!("cannot build the HTTP client: {error}");
+            return ExitCode::from(2);
+        }
+    };
+
+    // Any answer at all proves the endpoint is reachable; the about cases judge it.
+    let probe = base
+        .get("about")
+        .auth(Auth::Absent)
+        .version(None)
+        .send()
+        .await;
+    if let Err(error) = probe {
+        eprintln!("cannot reach the LRS: {error}");
+        return ExitCode::from(2);
+    }
+
+    let contexts: Vec<Ctx> = versions.iter().map(|v| base.with_version(*v)).collect();
+    let options = RunOptions {
+        concurrency: cli.concurrency,
+        case_timeout: Duration::from_secs(cli.case_timeout),
+    };
+    let text = !cli.json;
+    let outcomes = harness::run(&cases, &contexts, &options, |outcome| {
+        if text {
+            print_line(outcome);
+        }
+    })
+    .await;
+
+    let passed = outcomes.iter().filter(|o| o.passed).count();
+    let failed = outcomes.len() - passed;
+    if cli.json {
+        let results: Vec<_> = outcomes
+            .iter()
+            .map(|o| {
+                json!({
+                    "name": o.name,
+                    "version": o.version.header(),
+                    "passed": o.passed,
+                    "detail": o.detail,
+                    "elapsed_ms": o.elapsed.as_millis() as u64,
+                })
+            })
+            .collect();
+        let document = json!({ "passed": passed, "failed": failed, "cases": results });
+        println!("{document:#}");
+    } else {
+        println!("{passed} passed, {failed} failed");
+    }
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn print_line(outcome: &Outcome) {
+    let version = outcome.version.header();
+    if outcome.passed {
+        println!("ok   [{version}] {}", outcome.name);
+    } else {
+        println!("FAIL [{version}] {}: {}", outcome.name, outcome.detail);
+    }
+}

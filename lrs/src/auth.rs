@@ -7,8 +7,8 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use parking_lot::Mutex;
@@ -64,7 +64,9 @@ impl fmt::Display for Scope {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown scope {0:?}; known scopes: statements/write, statements/read, statements/read/mine, all/read, all, profile, define, state")]
+#[error(
+    "unknown scope {0:?}; known scopes: statements/write, statements/read, statements/read/mine, all/read, all, profile, define, state"
+)]
 pub struct UnknownScope(pub String);
 
 impl FromStr for Scope {
@@ -358,7 +360,10 @@ mod tests {
         };
         assert!(principal(&[Scope::All]).can_write_statements());
         assert!(!principal(&[Scope::AllRead]).can_write_statements());
-        assert_eq!(principal(&[Scope::AllRead]).statement_read(), StatementRead::All);
+        assert_eq!(
+            principal(&[Scope::AllRead]).statement_read(),
+            StatementRead::All
+        );
         assert_eq!(
             principal(&[Scope::StatementsReadMine]).statement_read(),
             StatementRead::Mine

@@ -8,9 +8,7 @@ use serde_json::json;
 
 use crate::auth::AuthError;
 use crate::registry::AdminError;
-use crate::storage::{
-    DocumentError, InsertError, RegistryError, StorageError, StorageErrorKind,
-};
+use crate::storage::{DocumentError, InsertError, RegistryError, StorageError, StorageErrorKind};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -42,7 +40,11 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    pub fn invalid(path: impl Into<String>, rule: &'static str, message: impl Into<String>) -> Self {
+    pub fn invalid(
+        path: impl Into<String>,
+        rule: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
         ApiError::Invalid {
             path: path.into(),
             rule,
@@ -106,7 +108,9 @@ impl From<InsertError> for ApiError {
             InsertError::VoidsVoiding { voiding, target } => ApiError::invalid(
                 "$.object.id",
                 "void-voiding-statement",
-                format!("statement {voiding} voids {target}, which is itself a voiding statement and cannot be voided"),
+                format!(
+                    "statement {voiding} voids {target}, which is itself a voiding statement and cannot be voided"
+                ),
             ),
             InsertError::Storage(e) => ApiError::Storage(e),
         }
@@ -152,12 +156,16 @@ impl IntoResponse for ApiError {
                 path,
                 rule,
                 message,
-            } => json!({"status": status.as_u16(), "error": self.code(), "path": path, "rule": rule, "message": message}),
+            } => {
+                json!({"status": status.as_u16(), "error": self.code(), "path": path, "rule": rule, "message": message})
+            }
             ApiError::Storage(e) => {
                 tracing::error!(kind = ?e.kind(), error = %e.message, "store failed");
                 json!({"status": status.as_u16(), "error": self.code(), "message": "the store is unavailable; try again later"})
             }
-            other => json!({"status": status.as_u16(), "error": self.code(), "message": other.to_string()}),
+            other => {
+                json!({"status": status.as_u16(), "error": self.code(), "message": other.to_string()})
+            }
         };
         let mut response = (status, Json(body)).into_response();
         match self {

@@ -44,14 +44,15 @@ pub fn prepare(statement: Statement, version: Version, authority: &Authority) ->
     let voids = statement.voids();
     let statement_ref = statement.statement_ref();
     let mut terms = terms_of(&statement);
-    terms
-        .0
-        .push((TermKind::Authority, authority.key.clone()));
+    terms.0.push((TermKind::Authority, authority.key.clone()));
     let mut json = statement.into_json();
     if !json.contains_key("id") {
         json.insert("id".to_owned(), Value::String(id.to_string()));
     }
-    json.insert("authority".to_owned(), Value::Object(authority.agent.clone()));
+    json.insert(
+        "authority".to_owned(),
+        Value::Object(authority.agent.clone()),
+    );
     if !json.contains_key("version") {
         let default = match version {
             Version::V1_0_3 => "1.0.0",
@@ -190,7 +191,13 @@ fn parse_iri(name: &str, value: &str) -> Result<String, ValidationError> {
 fn parse_time(name: &str, value: &str) -> Result<DateTime<Utc>, ValidationError> {
     xapi::parse_timestamp(value)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| bad(name, "timestamp", "must be an ISO 8601 timestamp with a time zone"))
+        .map_err(|_| {
+            bad(
+                name,
+                "timestamp",
+                "must be an ISO 8601 timestamp with a time zone",
+            )
+        })
 }
 
 const QUERY_PARAMS: [&str; 14] = [
@@ -220,7 +227,11 @@ pub fn parse_get(
     let mut seen = HashSet::new();
     for (name, _) in params {
         if !QUERY_PARAMS.contains(&name.as_str()) {
-            return Err(bad(name, "unknown-parameter", "is not a parameter of this resource"));
+            return Err(bad(
+                name,
+                "unknown-parameter",
+                "is not a parameter of this resource",
+            ));
         }
         if !seen.insert(name.as_str()) {
             return Err(bad(name, "duplicate-parameter", "is given more than once"));
@@ -252,7 +263,11 @@ pub fn parse_get(
             ));
         }
         (Some(id), None) => Some((parse_uuid("statementId", id)?, false, "statementId")),
-        (None, Some(id)) => Some((parse_uuid("voidedStatementId", id)?, true, "voidedStatementId")),
+        (None, Some(id)) => Some((
+            parse_uuid("voidedStatementId", id)?,
+            true,
+            "voidedStatementId",
+        )),
         (None, None) => None,
     };
     if let Some((id, voided, name)) = single {
@@ -296,7 +311,9 @@ pub fn parse_get(
         query.filters.push((kind, key));
     }
     if let Some(verb) = get("verb") {
-        query.filters.push((TermKind::Verb, parse_iri("verb", verb)?));
+        query
+            .filters
+            .push((TermKind::Verb, parse_iri("verb", verb)?));
     }
     if let Some(activity) = get("activity") {
         let kind = if related_activities {
@@ -308,9 +325,7 @@ pub fn parse_get(
     }
     if let Some(registration) = get("registration") {
         let id = parse_uuid("registration", registration)?;
-        query
-            .filters
-            .push((TermKind::Registration, id.to_string()));
+        query.filters.push((TermKind::Registration, id.to_string()));
     }
     query.since = get("since").map(|v| parse_time("since", v)).transpose()?;
     query.until = get("until").map(|v| parse_time("until", v)).transpose()?;
@@ -321,9 +336,13 @@ pub fn parse_get(
     query.limit = match get("limit") {
         None => limits.max_limit,
         Some(text) => {
-            let limit: usize = text
-                .parse()
-                .map_err(|_| bad("limit", "non-negative-integer", "must be a non-negative integer"))?;
+            let limit: usize = text.parse().map_err(|_| {
+                bad(
+                    "limit",
+                    "non-negative-integer",
+                    "must be a non-negative integer",
+                )
+            })?;
             if limit > limits.max_limit {
                 return Err(bad(
                     "limit",
@@ -437,8 +456,16 @@ mod tests {
     #[test]
     fn rejects_bad_parameters() {
         let id = "e3b0c442-98fc-4c14-9afb-f4c8996fb924";
-        check_err(&[("statementId", id), ("voidedStatementId", id)], "voidedStatementId", "single-statement-parameters");
-        check_err(&[("statementId", id), ("limit", "1")], "limit", "single-statement-parameters");
+        check_err(
+            &[("statementId", id), ("voidedStatementId", id)],
+            "voidedStatementId",
+            "single-statement-parameters",
+        );
+        check_err(
+            &[("statementId", id), ("limit", "1")],
+            "limit",
+            "single-statement-parameters",
+        );
         check_err(&[("statementId", "nope")], "statementId", "uuid");
         check_err(&[("limit", "-1")], "limit", "non-negative-integer");
         check_err(&[("limit", "101")], "limit", "max-limit");
@@ -447,14 +474,22 @@ mod tests {
         check_err(&[("verb", "not an iri")], "verb", "iri");
         check_err(&[("since", "yesterday")], "since", "timestamp");
         check_err(&[("bogus", "1")], "bogus", "unknown-parameter");
-        check_err(&[("limit", "1"), ("limit", "2")], "limit", "duplicate-parameter");
+        check_err(
+            &[("limit", "1"), ("limit", "2")],
+            "limit",
+            "duplicate-parameter",
+        );
     }
 
     #[test]
     fn single_statement_allows_format_and_attachments() {
         let id = "e3b0c442-98fc-4c14-9afb-f4c8996fb924";
         let parsed = parse_get(
-            &params(&[("statementId", id), ("format", "ids"), ("attachments", "false")]),
+            &params(&[
+                ("statementId", id),
+                ("format", "ids"),
+                ("attachments", "false"),
+            ]),
             Version::V1_0_3,
             LIMITS,
         );

@@ -4,8 +4,8 @@ mod embedded_storage {
     use std::sync::Arc;
 
     use lrs::clock::SystemClock;
-    use lrs::storage::embedded::{EmbeddedOptions, EmbeddedStore};
     use lrs::storage::Stores;
+    use lrs::storage::embedded::{EmbeddedOptions, EmbeddedStore};
 
     async fn fresh() -> Stores {
         let dir = tempfile::tempdir().expect("tempdir");

@@ -29,8 +29,10 @@ use crate::terms::normalize_mbox;
 use crate::time::{parse_duration, parse_timestamp_parts, to_utc_string};
 
 pub(crate) fn equivalent(a: &Map<String, Value>, b: &Map<String, Value>) -> bool {
-    if let (Some(x), Some(y)) = (a.get("id").and_then(Value::as_str), b.get("id").and_then(Value::as_str))
-        && !x.eq_ignore_ascii_case(y)
+    if let (Some(x), Some(y)) = (
+        a.get("id").and_then(Value::as_str),
+        b.get("id").and_then(Value::as_str),
+    ) && !x.eq_ignore_ascii_case(y)
     {
         return false;
     }
@@ -74,7 +76,10 @@ fn canonical_statement(stmt: &Map<String, Value>, top: bool) -> Value {
 fn keep_only(value: &Value, keys: &[&str]) -> Value {
     match value {
         Value::Object(map) => Value::Object(
-            map.iter().filter(|(k, _)| keys.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect(),
+            map.iter()
+                .filter(|(k, _)| keys.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
         ),
         other => other.clone(),
     }
@@ -104,7 +109,10 @@ fn canonical_agent(value: &Value) -> Value {
 
 fn canonical_activity(value: &Value) -> Value {
     let mut out = Map::new();
-    out.insert("objectType".to_owned(), Value::String("Activity".to_owned()));
+    out.insert(
+        "objectType".to_owned(),
+        Value::String("Activity".to_owned()),
+    );
     if let Some(id) = value.get("id") {
         out.insert("id".to_owned(), id.clone());
     }
@@ -113,9 +121,14 @@ fn canonical_activity(value: &Value) -> Value {
 
 fn canonical_statement_ref(value: &Value) -> Value {
     let mut out = Map::new();
-    out.insert("objectType".to_owned(), Value::String("StatementRef".to_owned()));
+    out.insert(
+        "objectType".to_owned(),
+        Value::String("StatementRef".to_owned()),
+    );
     if let Some(id) = value.get("id") {
-        let id = id.as_str().map_or_else(|| id.clone(), |s| Value::String(s.to_ascii_lowercase()));
+        let id = id
+            .as_str()
+            .map_or_else(|| id.clone(), |s| Value::String(s.to_ascii_lowercase()));
         out.insert("id".to_owned(), id);
     }
     Value::Object(out)
@@ -182,7 +195,11 @@ fn canonical_context(value: &Value) -> Value {
                             entry
                                 .iter()
                                 .map(|(k, x)| {
-                                    let c = if k == "agent" || k == "group" { canonical_agent(x) } else { x.clone() };
+                                    let c = if k == "agent" || k == "group" {
+                                        canonical_agent(x)
+                                    } else {
+                                        x.clone()
+                                    };
                                     (k.clone(), c)
                                 })
                                 .collect(),
@@ -201,9 +218,16 @@ fn canonical_context(value: &Value) -> Value {
 /// Every number as an f64, so that `1`, `1.0` and `1e0` compare equal.
 fn canonical_numbers(value: &Value) -> Value {
     match value {
-        Value::Number(n) => n.as_f64().and_then(Number::from_f64).map_or_else(|| value.clone(), Value::Number),
+        Value::Number(n) => n
+            .as_f64()
+            .and_then(Number::from_f64)
+            .map_or_else(|| value.clone(), Value::Number),
         Value::Array(list) => Value::Array(list.iter().map(canonical_numbers).collect()),
-        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), canonical_numbers(v))).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), canonical_numbers(v)))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }

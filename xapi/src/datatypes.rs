@@ -101,8 +101,12 @@ pub fn is_uuid(s: &str) -> bool {
 }
 
 /// Parses a UUID in the standard string form.
-pub fn parse_uuid(s: &str) -> Option<uuid::Uuid> {
-    if is_uuid(s) { uuid::Uuid::parse_str(s).ok() } else { None }
+pub(crate) fn uuid_from_str(s: &str) -> Option<uuid::Uuid> {
+    if is_uuid(s) {
+        uuid::Uuid::parse_str(s).ok()
+    } else {
+        None
+    }
 }
 
 /// RFC 5646 irregular and regular grandfathered tags (§2.2.8), matched case-insensitively.
@@ -148,7 +152,10 @@ pub fn is_language_tag(s: &str) -> bool {
         return true;
     }
     let tags: Vec<&str> = s.split('-').collect();
-    if tags.iter().any(|t| t.is_empty() || t.len() > 8 || !t.bytes().all(|b| b.is_ascii_alphanumeric())) {
+    if tags
+        .iter()
+        .any(|t| t.is_empty() || t.len() > 8 || !t.bytes().all(|b| b.is_ascii_alphanumeric()))
+    {
         return false;
     }
     let alpha = |t: &str| t.bytes().all(|b| b.is_ascii_alphabetic());
@@ -209,7 +216,7 @@ pub fn is_mbox(s: &str) -> bool {
     let Some(address) = s.strip_prefix("mailto:") else {
         return false;
     };
-    let Some((local, domain)) = address.rsplit_once('@') else {
+    let Some((local, domain)) = address.split_once('@') else {
         return false;
     };
     !local.is_empty()
@@ -257,13 +264,29 @@ fn is_token(s: &str) -> bool {
             b.is_ascii_alphanumeric()
                 || matches!(
                     b,
-                    b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~'
+                    b'!' | b'#'
+                        | b'$'
+                        | b'%'
+                        | b'&'
+                        | b'\''
+                        | b'*'
+                        | b'+'
+                        | b'-'
+                        | b'.'
+                        | b'^'
+                        | b'_'
+                        | b'`'
+                        | b'|'
+                        | b'~'
                 )
         })
 }
 
 fn is_quoted_string(s: &str) -> bool {
-    s.len() >= 2 && s.starts_with('"') && s.ends_with('"') && !s[1..s.len() - 1].chars().any(char::is_control)
+    s.len() >= 2
+        && s.starts_with('"')
+        && s.ends_with('"')
+        && !s[1..s.len() - 1].chars().any(char::is_control)
 }
 
 /// A statement `version` property: `1.0` or `1.0.x` always (Data §2.4.10), and `2.0` or
@@ -274,11 +297,13 @@ pub fn is_statement_version(s: &str, version: crate::Version) -> bool {
         crate::Version::V1_0_3 => &["1.0"],
         crate::Version::V2_0_0 => &["1.0", "2.0"],
     };
-    allowed_majors.iter().any(|major| match s.strip_prefix(major) {
-        Some("") => true,
-        Some(rest) => rest.strip_prefix('.').is_some_and(is_number),
-        None => false,
-    })
+    allowed_majors
+        .iter()
+        .any(|major| match s.strip_prefix(major) {
+            Some("") => true,
+            Some(rest) => rest.strip_prefix('.').is_some_and(is_number),
+            None => false,
+        })
 }
 
 fn is_number(s: &str) -> bool {

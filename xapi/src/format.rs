@@ -57,7 +57,9 @@ fn ids_in_statement(stmt: &mut Map<String, Value>) {
     if let Some(Value::Object(kinds)) = context.get_mut("contextActivities") {
         for activities in kinds.values_mut() {
             match activities {
-                Value::Array(list) => list.iter_mut().for_each(|a| retain_keys(a, &["objectType", "id"])),
+                Value::Array(list) => list
+                    .iter_mut()
+                    .for_each(|a| retain_keys(a, &["objectType", "id"])),
                 single => retain_keys(single, &["objectType", "id"]),
             }
         }
@@ -86,7 +88,10 @@ fn ids_agent(value: &mut Value) {
     let is_group = map.get("objectType").and_then(Value::as_str) == Some("Group");
     let identified = ifi_key(map).is_some();
     let mut out = Map::new();
-    out.insert("objectType".to_owned(), Value::String(if is_group { "Group" } else { "Agent" }.to_owned()));
+    out.insert(
+        "objectType".to_owned(),
+        Value::String(if is_group { "Group" } else { "Agent" }.to_owned()),
+    );
     if identified {
         if let Some((key, ifi)) = map.iter().find(|(k, _)| IFIS.contains(&k.as_str())) {
             out.insert(key.clone(), ifi.clone());
@@ -108,7 +113,10 @@ fn ids_agent(value: &mut Value) {
 /// whose primary subtag equals a preferred tag's primary subtag, then `und`, then the map's
 /// first entry. A `*` preference matches the first entry. Substituting the LRS's canonical
 /// Activity definitions is the caller's job; this only filters languages.
-pub fn format_canonical(stmt: &Map<String, Value>, accept_language: &[String]) -> Map<String, Value> {
+pub fn format_canonical(
+    stmt: &Map<String, Value>,
+    accept_language: &[String],
+) -> Map<String, Value> {
     let mut out = stmt.clone();
     canonical_in_statement(&mut out, accept_language);
     out
@@ -131,7 +139,10 @@ fn canonical_in_statement(stmt: &mut Map<String, Value>, prefs: &[String]) {
             Some(_) => {}
         }
     }
-    if let Some(Value::Object(kinds)) = stmt.get_mut("context").and_then(|c| c.get_mut("contextActivities")) {
+    if let Some(Value::Object(kinds)) = stmt
+        .get_mut("context")
+        .and_then(|c| c.get_mut("contextActivities"))
+    {
         for activities in kinds.values_mut() {
             match activities {
                 Value::Array(list) => list.iter_mut().for_each(|a| canonical_activity(a, prefs)),
@@ -176,11 +187,17 @@ pub(crate) fn choose_language<'m>(keys: &[&'m str], prefs: &[String]) -> Option<
         }
     }
     for pref in prefs.iter().filter(|p| *p != "*") {
-        if let Some(key) = keys.iter().find(|k| primary(k).eq_ignore_ascii_case(primary(pref))) {
+        if let Some(key) = keys
+            .iter()
+            .find(|k| primary(k).eq_ignore_ascii_case(primary(pref)))
+        {
             return Some(key);
         }
     }
-    keys.iter().find(|k| k.eq_ignore_ascii_case("und")).or_else(|| keys.first()).copied()
+    keys.iter()
+        .find(|k| k.eq_ignore_ascii_case("und"))
+        .or_else(|| keys.first())
+        .copied()
 }
 
 fn reduce_language_map(value: &mut Value, prefs: &[String]) {
@@ -204,7 +221,11 @@ pub fn parse_accept_language(header: &str) -> Vec<String> {
     for entry in header.split(',') {
         let mut parts = entry.split(';');
         let tag = parts.next().unwrap_or_default().trim();
-        if tag.is_empty() || !tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'*') {
+        if tag.is_empty()
+            || !tag
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'*')
+        {
             continue;
         }
         let mut quality = Some(1000u16);
@@ -283,7 +304,10 @@ pub fn context_activities_as_arrays(stmt: &mut Map<String, Value>) {
 }
 
 fn wrap_context_activities(stmt: &mut Map<String, Value>) {
-    if let Some(Value::Object(kinds)) = stmt.get_mut("context").and_then(|c| c.get_mut("contextActivities")) {
+    if let Some(Value::Object(kinds)) = stmt
+        .get_mut("context")
+        .and_then(|c| c.get_mut("contextActivities"))
+    {
         for value in kinds.values_mut() {
             if !value.is_array() {
                 *value = Value::Array(vec![value.take()]);

@@ -22,15 +22,25 @@ use crate::{JsonLimits, ValidationError};
 pub fn parse_json_strict(bytes: &[u8], limits: JsonLimits) -> Result<Value, ValidationError> {
     let failure = RefCell::new(Failure::default());
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let seed = Seed { depth: 0, limits, failure: &failure };
-    let parsed = seed.deserialize(&mut de).and_then(|value| de.end().map(|()| value));
+    let seed = Seed {
+        depth: 0,
+        limits,
+        failure: &failure,
+    };
+    let parsed = seed
+        .deserialize(&mut de)
+        .and_then(|value| de.end().map(|()| value));
     match parsed {
         Ok(value) => Ok(value),
         Err(error) => {
             let failure = failure.into_inner();
             let path = render_path(&failure.segments);
             Err(match failure.rule {
-                Some((rule, message)) => ValidationError { path, rule, message },
+                Some((rule, message)) => ValidationError {
+                    path,
+                    rule,
+                    message,
+                },
                 None => ValidationError {
                     path,
                     rule: "invalid-json",
@@ -84,14 +94,20 @@ impl Seed<'_> {
     }
 
     fn child(&self) -> Self {
-        Seed { depth: self.depth + 1, ..*self }
+        Seed {
+            depth: self.depth + 1,
+            ..*self
+        }
     }
 
     fn enter<E: de::Error>(&self) -> Result<(), E> {
         if self.depth >= self.limits.max_depth {
             return Err(self.fail(
                 "max-depth",
-                format!("json nesting is deeper than {} levels", self.limits.max_depth),
+                format!(
+                    "json nesting is deeper than {} levels",
+                    self.limits.max_depth
+                ),
             ));
         }
         Ok(())
@@ -156,7 +172,10 @@ impl<'de> Visitor<'de> for Seed<'_> {
                 Ok(Some(item)) => items.push(item),
                 Ok(None) => break,
                 Err(error) => {
-                    self.failure.borrow_mut().segments.push(Segment::Index(items.len()));
+                    self.failure
+                        .borrow_mut()
+                        .segments
+                        .push(Segment::Index(items.len()));
                     return Err(error);
                 }
             }

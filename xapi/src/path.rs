@@ -18,15 +18,24 @@ pub(crate) struct Path<'a> {
 
 impl<'a> Path<'a> {
     pub(crate) fn root(prefix: &'a str) -> Path<'a> {
-        Path { segment: Segment::Root(prefix), parent: None }
+        Path {
+            segment: Segment::Root(prefix),
+            parent: None,
+        }
     }
 
     pub(crate) fn key(&'a self, key: &'a str) -> Path<'a> {
-        Path { segment: Segment::Key(key), parent: Some(self) }
+        Path {
+            segment: Segment::Key(key),
+            parent: Some(self),
+        }
     }
 
     pub(crate) fn index(&'a self, index: usize) -> Path<'a> {
-        Path { segment: Segment::Index(index), parent: Some(self) }
+        Path {
+            segment: Segment::Index(index),
+            parent: Some(self),
+        }
     }
 
     pub(crate) fn render(&self) -> String {
@@ -54,7 +63,10 @@ impl<'a> Path<'a> {
 
 /// Appends `.key` for identifier-like keys and `['key']` for the rest (IRIs, language tags).
 pub(crate) fn push_key(out: &mut String, key: &str) {
-    let plain = key.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    let plain = key
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if plain {
         out.push('.');

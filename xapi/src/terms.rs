@@ -2,10 +2,9 @@
 //! of the agents involved, the verb, activities and registration.
 
 use serde_json::{Map, Value};
-use uuid::Uuid;
 
 use crate::IndexTerms;
-use crate::datatypes::parse_uuid;
+use crate::datatypes::uuid_from_str;
 
 /// The canonical key of an Agent or identified Group's IFI (see [`crate::ifi_key`]).
 ///
@@ -83,16 +82,29 @@ fn add_context_agents(context: Option<&Value>, out: &mut Vec<String>) {
     };
     add_agent(context.get("instructor"), out);
     add_agent(context.get("team"), out);
-    for item in context.get("contextAgents").and_then(Value::as_array).into_iter().flatten() {
+    for item in context
+        .get("contextAgents")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         add_agent(item.get("agent"), out);
     }
-    for item in context.get("contextGroups").and_then(Value::as_array).into_iter().flatten() {
+    for item in context
+        .get("contextGroups")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         add_agent(item.get("group"), out);
     }
 }
 
 fn add_context_activities(context: Option<&Value>, out: &mut Vec<String>) {
-    let Some(map) = context.and_then(|c| c.get("contextActivities")).and_then(Value::as_object) else {
+    let Some(map) = context
+        .and_then(|c| c.get("contextActivities"))
+        .and_then(Value::as_object)
+    else {
         return;
     };
     for value in map.values() {
@@ -121,7 +133,12 @@ pub(crate) fn index_terms(stmt: &Map<String, Value>) -> IndexTerms {
     add_agent(stmt.get("authority"), &mut terms.related_agents);
     add_context_agents(stmt.get("context"), &mut terms.related_agents);
 
-    terms.verb = stmt.get("verb").and_then(|v| v.get("id")).and_then(Value::as_str).unwrap_or_default().to_owned();
+    terms.verb = stmt
+        .get("verb")
+        .and_then(|v| v.get("id"))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
 
     if let Some(object) = object.filter(|o| is_activity(o)) {
         terms.activity = object.get("id").and_then(Value::as_str).map(str::to_owned);
@@ -151,6 +168,6 @@ pub(crate) fn index_terms(stmt: &Map<String, Value>) -> IndexTerms {
         .get("context")
         .and_then(|c| c.get("registration"))
         .and_then(Value::as_str)
-        .and_then(parse_uuid);
+        .and_then(uuid_from_str);
     terms
 }

@@ -11,7 +11,7 @@ use crate::ValidationError;
 ///
 /// - Seconds and their fraction (`.` or `,`, any number of digits, kept to nanoseconds) are
 ///   optional; a leap second `:60` is accepted.
-/// - The zone is `Z`, `±hh`, `±hh:mm` (extended) or `±hhmm` (basic). A negative zero offset
+/// - The zone is `Z`, `±hh`, `±hh:mm` or `±hhmm`. A negative zero offset
 ///   (`-00`, `-00:00`, `-0000`, RFC 3339 §4.3 "unknown local offset") is rejected, as the
 ///   CTS expects (XAPI-00123 cases in `timestamps.js`).
 /// - A missing zone is accepted (Data §4.5 only says a timestamp "SHOULD* include the time
@@ -47,31 +47,51 @@ pub(crate) fn parse_timestamp_parts(s: &str) -> Result<TimestampParts, Validatio
         rule: "invalid-timestamp",
         message: format!("{s:?} is not an iso 8601 timestamp: {why}"),
     };
-    let mut cursor = Cursor { bytes: s.as_bytes(), at: 0 };
+    let mut cursor = Cursor {
+        bytes: s.as_bytes(),
+        at: 0,
+    };
 
-    let year = cursor.digits(4).ok_or_else(|| invalid("expected a four-digit year"))?;
+    let year = cursor
+        .digits(4)
+        .ok_or_else(|| invalid("expected a four-digit year"))?;
     let extended = cursor.eat(b'-');
-    let month = cursor.digits(2).ok_or_else(|| invalid("expected a two-digit month"))?;
+    let month = cursor
+        .digits(2)
+        .ok_or_else(|| invalid("expected a two-digit month"))?;
     if extended && !cursor.eat(b'-') {
         return Err(invalid("expected '-' after the month"));
     }
-    let day = cursor.digits(2).ok_or_else(|| invalid("expected a two-digit day"))?;
-    let date = NaiveDate::from_ymd_opt(year as i32, month, day).ok_or_else(|| invalid("no such date"))?;
+    let day = cursor
+        .digits(2)
+        .ok_or_else(|| invalid("expected a two-digit day"))?;
+    let date =
+        NaiveDate::from_ymd_opt(year as i32, month, day).ok_or_else(|| invalid("no such date"))?;
 
     if !(cursor.eat(b'T') || cursor.eat(b't')) {
         return Err(invalid("expected 'T' and a time after the date"));
     }
-    let hour = cursor.digits(2).ok_or_else(|| invalid("expected a two-digit hour"))?;
+    let hour = cursor
+        .digits(2)
+        .ok_or_else(|| invalid("expected a two-digit hour"))?;
     if extended && !cursor.eat(b':') {
         return Err(invalid("expected ':' after the hour"));
     }
-    let minute = cursor.digits(2).ok_or_else(|| invalid("expected two-digit minutes"))?;
+    let minute = cursor
+        .digits(2)
+        .ok_or_else(|| invalid("expected two-digit minutes"))?;
     let mut second = 0;
     let mut nanos = 0;
     let mut fraction_digits = 0;
-    let has_seconds = if extended { cursor.eat(b':') } else { cursor.peek().is_some_and(|b| b.is_ascii_digit()) };
+    let has_seconds = if extended {
+        cursor.eat(b':')
+    } else {
+        cursor.peek().is_some_and(|b| b.is_ascii_digit())
+    };
     if has_seconds {
-        second = cursor.digits(2).ok_or_else(|| invalid("expected two-digit seconds"))?;
+        second = cursor
+            .digits(2)
+            .ok_or_else(|| invalid("expected two-digit seconds"))?;
         if cursor.eat(b'.') || cursor.eat(b',') {
             let start = cursor.at;
             while cursor.peek().is_some_and(|b| b.is_ascii_digit()) {
@@ -107,35 +127,49 @@ pub(crate) fn parse_timestamp_parts(s: &str) -> Result<TimestampParts, Validatio
         }
         Some(sign @ (b'+' | b'-')) => {
             cursor.at += 1;
-            let hours = cursor.digits(2).ok_or_else(|| invalid("expected a two-digit offset hour"))?;
+            let hours = cursor
+                .digits(2)
+                .ok_or_else(|| invalid("expected a two-digit offset hour"))?;
             let minutes = if cursor.at == cursor.bytes.len() {
                 0
             } else {
-                if extended && !cursor.eat(b':') {
-                    return Err(invalid("expected ':' in the offset"));
-                }
-                cursor.digits(2).ok_or_else(|| invalid("expected two-digit offset minutes"))?
+                // `±hh:mm` and `±hhmm` are both taken whatever the date format: clients
+                // commonly mix them (e.g. Java's `Z` pattern) and the instant is unambiguous.
+                cursor.eat(b':');
+                cursor
+                    .digits(2)
+                    .ok_or_else(|| invalid("expected two-digit offset minutes"))?
             };
             if hours > 23 || minutes > 59 {
                 return Err(invalid("offset out of range"));
             }
             if sign == b'-' && hours == 0 && minutes == 0 {
-                return Err(invalid("a negative zero offset means an unknown local offset (rfc 3339 §4.3)"));
+                return Err(invalid(
+                    "a negative zero offset means an unknown local offset (rfc 3339 §4.3)",
+                ));
             }
             let magnitude = (hours * 3600 + minutes * 60) as i32;
-            (Zone::Offset, if sign == b'-' { -magnitude } else { magnitude })
+            (
+                Zone::Offset,
+                if sign == b'-' { -magnitude } else { magnitude },
+            )
         }
         Some(_) => return Err(invalid("unexpected characters after the time")),
     };
     if cursor.at != cursor.bytes.len() {
         return Err(invalid("unexpected characters after the zone"));
     }
-    let offset = FixedOffset::east_opt(offset_seconds).ok_or_else(|| invalid("offset out of range"))?;
+    let offset =
+        FixedOffset::east_opt(offset_seconds).ok_or_else(|| invalid("offset out of range"))?;
     let instant = offset
         .from_local_datetime(&NaiveDateTime::new(date, time))
         .single()
         .ok_or_else(|| invalid("no such instant"))?;
-    Ok(TimestampParts { instant, zone, fraction_digits })
+    Ok(TimestampParts {
+        instant,
+        zone,
+        fraction_digits,
+    })
 }
 
 /// Renders the same instant in UTC (`…Z`), RFC 3339 extended format, keeping as many
@@ -248,8 +282,9 @@ impl IsoDuration {
             + self.hours as f64 * 3600.0
             + self.minutes as f64 * 60.0
             + self.seconds as f64;
-        let fraction =
-            self.fraction_unit.map_or(0.0, |unit| f64::from(self.fraction_nanos) / 1e9 * unit_seconds(unit));
+        let fraction = self.fraction_unit.map_or(0.0, |unit| {
+            f64::from(self.fraction_nanos) / 1e9 * unit_seconds(unit)
+        });
         whole + fraction
     }
 }
@@ -290,7 +325,9 @@ pub fn parse_duration(s: &str) -> Result<IsoDuration, ValidationError> {
             continue;
         }
         if duration.fraction_unit.is_some() {
-            return Err(invalid("only the last component may have a decimal fraction"));
+            return Err(invalid(
+                "only the last component may have a decimal fraction",
+            ));
         }
         let start = at;
         let mut whole: u64 = 0;

@@ -20,52 +20,153 @@ pub const VOIDED_VERB: &str = "http://adlnet.gov/expapi/verbs/voided";
 
 /// Every `rule` name this crate produces, for documentation and exhaustive tests.
 pub const RULES: &[(&str, &str)] = &[
-    ("invalid-json", "the body is not well-formed json (RFC 8259)"),
-    ("duplicate-key", "a key appears twice in one object (Data §2.2)"),
+    (
+        "invalid-json",
+        "the body is not well-formed json (RFC 8259)",
+    ),
+    (
+        "duplicate-key",
+        "a key appears twice in one object (Data §2.2)",
+    ),
     ("max-depth", "json nested deeper than the configured limit"),
     ("wrong-type", "a value has the wrong json type (Data §2.2)"),
     ("null-value", "null outside extensions (Data §2.2)"),
-    ("unknown-property", "a key the spec does not define for this object (Data §2.2)"),
+    (
+        "unknown-property",
+        "a key the spec does not define for this object (Data §2.2)",
+    ),
     ("missing-property", "a required property is absent"),
-    ("invalid-object-type", "objectType is not one the spec allows here, case-sensitive"),
-    ("object-type-required", "an Agent or Group used as a statement object lacks objectType (Data §2.4.4.2)"),
-    ("one-ifi", "an Agent or identified Group must carry exactly one IFI (Data §2.4.2.3)"),
-    ("anonymous-group-member", "an anonymous Group must list its members (Data §2.4.2.2)"),
-    ("group-member-not-agent", "a Group's members must be Agents (Data §2.4.2.2)"),
+    (
+        "invalid-object-type",
+        "objectType is not one the spec allows here, case-sensitive",
+    ),
+    (
+        "object-type-required",
+        "an Agent or Group used as a statement object lacks objectType (Data §2.4.4.2)",
+    ),
+    (
+        "one-ifi",
+        "an Agent or identified Group must carry exactly one IFI (Data §2.4.2.3)",
+    ),
+    (
+        "anonymous-group-member",
+        "an anonymous Group must list its members (Data §2.4.2.2)",
+    ),
+    (
+        "group-member-not-agent",
+        "a Group's members must be Agents (Data §2.4.2.2)",
+    ),
     ("invalid-mbox", "mbox is not a mailto IRI (Data §2.4.2.3)"),
     ("invalid-mbox-sha1sum", "mbox_sha1sum is not 40 hex digits"),
-    ("invalid-iri", "an IRI without a scheme or with illegal characters (Data §2.2, §4.3)"),
-    ("invalid-irl", "an IRL without a scheme or with illegal characters"),
-    ("invalid-uuid", "not a UUID in standard string form (Data §4.4)"),
+    (
+        "invalid-iri",
+        "an IRI without a scheme or with illegal characters (Data §2.2, §4.3)",
+    ),
+    (
+        "invalid-irl",
+        "an IRL without a scheme or with illegal characters",
+    ),
+    (
+        "invalid-uuid",
+        "not a UUID in standard string form (Data §4.4)",
+    ),
     ("invalid-timestamp", "not an ISO 8601 timestamp (Data §4.5)"),
     ("invalid-duration", "not an ISO 8601 duration (Data §4.6)"),
-    ("invalid-language-tag", "not an RFC 5646 language tag (Data §4.2)"),
-    ("invalid-version", "statement version not 1.0.x (or 2.0.x under 2.0) (Data §2.4.10)"),
-    ("invalid-interaction-type", "interactionType not one of the ten defined (Data §2.4.4.1)"),
-    ("interaction-type-required", "interaction properties without interactionType (XAPI-00064)"),
-    ("duplicate-component-id", "two interaction components share an id (Data §2.4.4.1)"),
-    ("score-scaled-range", "score.scaled outside [-1, 1] (Data §2.4.5.1)"),
-    ("score-raw-range", "score.raw outside [min, max] (Data §2.4.5.1)"),
-    ("score-min-max", "score.min not less than score.max (Data §2.4.5.1)"),
-    ("context-requires-activity", "revision or platform with a non-Activity object (Data §2.4.6)"),
-    ("team-not-group", "context.team is not a Group (Data §2.4.6)"),
-    ("empty-relevant-types", "relevantTypes present but empty (9274.1.1 §4.2.2.5)"),
-    ("nested-substatement", "a SubStatement inside a SubStatement (Data §2.4.4.3)"),
-    ("substatement-property", "id, stored, version or authority in a SubStatement (Data §2.4.4.3)"),
-    ("voiding-requires-statement-ref", "the voided verb with a non-StatementRef object (Data §2.3.2)"),
-    ("authority-group", "an authority Group that is not two Agents in an anonymous Group (Data §2.4.9)"),
-    ("invalid-media-type", "attachment contentType is not an Internet media type (Data §2.4.11)"),
-    ("invalid-length", "attachment length is not a non-negative integer (Data §2.4.11)"),
-    ("invalid-sha2", "attachment sha2 is not a hex SHA-2 digest (Data §2.4.11)"),
-    ("duplicate-statement-id", "two statements of one batch share an id (Communication §2.1.2)"),
-    ("invalid-agent", "the agent parameter is not an Agent or identified Group (Communication §2.1.3)"),
+    (
+        "invalid-language-tag",
+        "not an RFC 5646 language tag (Data §4.2)",
+    ),
+    (
+        "invalid-version",
+        "statement version not 1.0.x (or 2.0.x under 2.0) (Data §2.4.10)",
+    ),
+    (
+        "invalid-interaction-type",
+        "interactionType not one of the ten defined (Data §2.4.4.1)",
+    ),
+    (
+        "interaction-type-required",
+        "interaction properties without interactionType (XAPI-00064)",
+    ),
+    (
+        "duplicate-component-id",
+        "two interaction components share an id (Data §2.4.4.1)",
+    ),
+    (
+        "score-scaled-range",
+        "score.scaled outside [-1, 1] (Data §2.4.5.1)",
+    ),
+    (
+        "score-raw-range",
+        "score.raw outside [min, max] (Data §2.4.5.1)",
+    ),
+    (
+        "score-min-max",
+        "score.min not less than score.max (Data §2.4.5.1)",
+    ),
+    (
+        "context-requires-activity",
+        "revision or platform with a non-Activity object (Data §2.4.6)",
+    ),
+    (
+        "team-not-group",
+        "context.team is not a Group (Data §2.4.6)",
+    ),
+    (
+        "empty-relevant-types",
+        "relevantTypes present but empty (9274.1.1 §4.2.2.5)",
+    ),
+    (
+        "nested-substatement",
+        "a SubStatement inside a SubStatement (Data §2.4.4.3)",
+    ),
+    (
+        "substatement-property",
+        "id, stored, version or authority in a SubStatement (Data §2.4.4.3)",
+    ),
+    (
+        "voiding-requires-statement-ref",
+        "the voided verb with a non-StatementRef object (Data §2.3.2)",
+    ),
+    (
+        "authority-group",
+        "an authority Group that is not two Agents in an anonymous Group (Data §2.4.9)",
+    ),
+    (
+        "invalid-media-type",
+        "attachment contentType is not an Internet media type (Data §2.4.11)",
+    ),
+    (
+        "invalid-length",
+        "attachment length is not a non-negative integer (Data §2.4.11)",
+    ),
+    (
+        "invalid-sha2",
+        "attachment sha2 is not a hex SHA-2 digest (Data §2.4.11)",
+    ),
+    (
+        "duplicate-statement-id",
+        "two statements of one batch share an id (Communication §2.1.2)",
+    ),
+    (
+        "invalid-agent",
+        "the agent parameter is not an Agent or identified Group (Communication §2.1.3)",
+    ),
 ];
 
 type Result<T = ()> = std::result::Result<T, ValidationError>;
 type Object = Map<String, Value>;
 
-pub(crate) fn error(path: &Path, rule: &'static str, message: impl Into<String>) -> ValidationError {
-    ValidationError { path: path.render(), rule, message: message.into() }
+pub(crate) fn error(
+    path: &Path,
+    rule: &'static str,
+    message: impl Into<String>,
+) -> ValidationError {
+    ValidationError {
+        path: path.render(),
+        rule,
+        message: message.into(),
+    }
 }
 
 fn type_name(value: &Value) -> &'static str {
@@ -83,35 +184,57 @@ fn wrong_type(path: &Path, expected: &str, found: &Value) -> ValidationError {
     if found.is_null() {
         return error(path, "null-value", "null is not allowed outside extensions");
     }
-    error(path, "wrong-type", format!("expected {expected}, found {}", type_name(found)))
+    error(
+        path,
+        "wrong-type",
+        format!("expected {expected}, found {}", type_name(found)),
+    )
 }
 
 fn object<'v>(value: &'v Value, path: &Path) -> Result<&'v Object> {
-    value.as_object().ok_or_else(|| wrong_type(path, "an object", value))
+    value
+        .as_object()
+        .ok_or_else(|| wrong_type(path, "an object", value))
 }
 
 fn array<'v>(value: &'v Value, path: &Path) -> Result<&'v Vec<Value>> {
-    value.as_array().ok_or_else(|| wrong_type(path, "an array", value))
+    value
+        .as_array()
+        .ok_or_else(|| wrong_type(path, "an array", value))
 }
 
 fn string<'v>(value: &'v Value, path: &Path) -> Result<&'v str> {
-    value.as_str().ok_or_else(|| wrong_type(path, "a string", value))
+    value
+        .as_str()
+        .ok_or_else(|| wrong_type(path, "a string", value))
 }
 
 fn boolean(value: &Value, path: &Path) -> Result<bool> {
-    value.as_bool().ok_or_else(|| wrong_type(path, "a boolean", value))
+    value
+        .as_bool()
+        .ok_or_else(|| wrong_type(path, "a boolean", value))
 }
 
 fn number(value: &Value, path: &Path) -> Result<f64> {
-    value.as_f64().ok_or_else(|| wrong_type(path, "a number", value))
+    value
+        .as_f64()
+        .ok_or_else(|| wrong_type(path, "a number", value))
 }
 
 fn unknown(path: &Path, key: &str, context: &str) -> ValidationError {
-    error(path, "unknown-property", format!("{key:?} is not a property of {context}"))
+    error(
+        path,
+        "unknown-property",
+        format!("{key:?} is not a property of {context}"),
+    )
 }
 
 fn missing(path: &Path, key: &str, context: &str) -> ValidationError {
-    error(path, "missing-property", format!("{context} must have a {key:?} property"))
+    error(
+        path,
+        "missing-property",
+        format!("{context} must have a {key:?} property"),
+    )
 }
 
 fn iri(value: &Value, path: &Path) -> Result {
@@ -119,7 +242,11 @@ fn iri(value: &Value, path: &Path) -> Result {
     if is_absolute_iri(s) {
         Ok(())
     } else {
-        Err(error(path, "invalid-iri", format!("{s:?} is not an absolute iri (it needs a scheme)")))
+        Err(error(
+            path,
+            "invalid-iri",
+            format!("{s:?} is not an absolute iri (it needs a scheme)"),
+        ))
     }
 }
 
@@ -128,7 +255,11 @@ fn irl(value: &Value, path: &Path) -> Result {
     if is_irl(s) {
         Ok(())
     } else {
-        Err(error(path, "invalid-irl", format!("{s:?} is not an absolute irl (it needs a scheme)")))
+        Err(error(
+            path,
+            "invalid-irl",
+            format!("{s:?} is not an absolute irl (it needs a scheme)"),
+        ))
     }
 }
 
@@ -137,13 +268,19 @@ fn uuid(value: &Value, path: &Path) -> Result {
     if is_uuid(s) {
         Ok(())
     } else {
-        Err(error(path, "invalid-uuid", format!("{s:?} is not a uuid in standard string form")))
+        Err(error(
+            path,
+            "invalid-uuid",
+            format!("{s:?} is not a uuid in standard string form"),
+        ))
     }
 }
 
 fn timestamp(value: &Value, path: &Path) -> Result {
     let s = string(value, path)?;
-    parse_timestamp_parts(s).map(|_| ()).map_err(|e| e.at(path.render()))
+    parse_timestamp_parts(s)
+        .map(|_| ())
+        .map_err(|e| e.at(path.render()))
 }
 
 fn language_tag(value: &Value, path: &Path) -> Result {
@@ -151,7 +288,11 @@ fn language_tag(value: &Value, path: &Path) -> Result {
     if is_language_tag(s) {
         Ok(())
     } else {
-        Err(error(path, "invalid-language-tag", format!("{s:?} is not an rfc 5646 language tag")))
+        Err(error(
+            path,
+            "invalid-language-tag",
+            format!("{s:?} is not an rfc 5646 language tag"),
+        ))
     }
 }
 
@@ -202,13 +343,21 @@ fn ifi(key: &str, value: &Value, path: &Path) -> Result {
         "mbox" => {
             let s = string(value, path)?;
             if !is_mbox(s) {
-                return Err(error(path, "invalid-mbox", format!("{s:?} is not a mailto iri with one e-mail address")));
+                return Err(error(
+                    path,
+                    "invalid-mbox",
+                    format!("{s:?} is not a mailto iri with one e-mail address"),
+                ));
             }
         }
         "mbox_sha1sum" => {
             let s = string(value, path)?;
             if !is_sha1_hex(s) {
-                return Err(error(path, "invalid-mbox-sha1sum", format!("{s:?} is not 40 hex digits")));
+                return Err(error(
+                    path,
+                    "invalid-mbox-sha1sum",
+                    format!("{s:?} is not 40 hex digits"),
+                ));
             }
         }
         "openid" => iri(value, path)?,
@@ -246,7 +395,11 @@ fn agent(map: &Object, path: &Path) -> Result {
         match key.as_str() {
             "objectType" => {
                 if string(v, &p)? != "Agent" {
-                    return Err(error(&p, "invalid-object-type", "an agent's objectType must be \"Agent\""));
+                    return Err(error(
+                        &p,
+                        "invalid-object-type",
+                        "an agent's objectType must be \"Agent\"",
+                    ));
                 }
             }
             "name" => {
@@ -263,7 +416,9 @@ fn agent(map: &Object, path: &Path) -> Result {
         return Err(error(
             path,
             "one-ifi",
-            format!("an agent must have exactly one of mbox, mbox_sha1sum, openid, account; found {ifis}"),
+            format!(
+                "an agent must have exactly one of mbox, mbox_sha1sum, openid, account; found {ifis}"
+            ),
         ));
     }
     Ok(())
@@ -279,7 +434,11 @@ fn group(map: &Object, path: &Path) -> Result<(bool, usize)> {
         match key.as_str() {
             "objectType" => {
                 if string(v, &p)? != "Group" {
-                    return Err(error(&p, "invalid-object-type", "a group's objectType must be \"Group\""));
+                    return Err(error(
+                        &p,
+                        "invalid-object-type",
+                        "a group's objectType must be \"Group\"",
+                    ));
                 }
             }
             "name" => {
@@ -293,7 +452,11 @@ fn group(map: &Object, path: &Path) -> Result<(bool, usize)> {
                     if let Some(kind) = member_map.get("objectType")
                         && kind.as_str() == Some("Group")
                     {
-                        return Err(error(&mp, "group-member-not-agent", "a group's members must be agents, not groups"));
+                        return Err(error(
+                            &mp,
+                            "group-member-not-agent",
+                            "a group's members must be agents, not groups",
+                        ));
                     }
                     agent(member_map, &mp)?;
                 }
@@ -310,10 +473,18 @@ fn group(map: &Object, path: &Path) -> Result<(bool, usize)> {
         return Err(missing(path, "objectType", "a group"));
     }
     if ifis > 1 {
-        return Err(error(path, "one-ifi", format!("an identified group must have exactly one ifi; found {ifis}")));
+        return Err(error(
+            path,
+            "one-ifi",
+            format!("an identified group must have exactly one ifi; found {ifis}"),
+        ));
     }
     if ifis == 0 && members.is_none_or(|n| n == 0) {
-        return Err(error(path, "anonymous-group-member", "an anonymous group must list its members in \"member\""));
+        return Err(error(
+            path,
+            "anonymous-group-member",
+            "an anonymous group must list its members in \"member\"",
+        ));
     }
     Ok((ifis == 1, members.unwrap_or(0)))
 }
@@ -379,7 +550,11 @@ fn activity(map: &Object, path: &Path) -> Result {
         match key.as_str() {
             "objectType" => {
                 if string(v, &p)? != "Activity" {
-                    return Err(error(&p, "invalid-object-type", "an activity's objectType must be \"Activity\""));
+                    return Err(error(
+                        &p,
+                        "invalid-object-type",
+                        "an activity's objectType must be \"Activity\"",
+                    ));
                 }
             }
             "id" => iri(v, &p)?,
@@ -484,7 +659,11 @@ fn statement_ref(map: &Object, path: &Path) -> Result {
         match key.as_str() {
             "objectType" => {
                 if string(v, &p)? != "StatementRef" {
-                    return Err(error(&p, "invalid-object-type", "a statement reference's objectType must be \"StatementRef\""));
+                    return Err(error(
+                        &p,
+                        "invalid-object-type",
+                        "a statement reference's objectType must be \"StatementRef\"",
+                    ));
                 }
             }
             "id" => uuid(v, &p)?,
@@ -514,7 +693,11 @@ enum ObjectKind {
 }
 
 fn object_kind(statement: &Object) -> ObjectKind {
-    match statement.get("object").and_then(Value::as_object).map(|o| o.get("objectType")) {
+    match statement
+        .get("object")
+        .and_then(Value::as_object)
+        .map(|o| o.get("objectType"))
+    {
         Some(None) => ObjectKind::Activity,
         Some(Some(Value::String(kind))) if kind == "Activity" => ObjectKind::Activity,
         Some(Some(Value::String(kind))) if kind == "StatementRef" => ObjectKind::StatementRef,
@@ -529,7 +712,9 @@ fn statement_object(value: &Value, path: &Path, version: Version, level: Level) 
         None => {
             // No objectType means Activity (Data §2.4.4); an IFI here means the sender forgot
             // that an Agent object needs one, which deserves the precise message.
-            if (!map.contains_key("id") && IFIS.iter().any(|k| map.contains_key(*k))) || map.contains_key("member") {
+            if (!map.contains_key("id") && IFIS.iter().any(|k| map.contains_key(*k)))
+                || map.contains_key("member")
+            {
                 return Err(error(
                     path,
                     "object-type-required",
@@ -553,7 +738,9 @@ fn statement_object(value: &Value, path: &Path, version: Version, level: Level) 
         other => Err(error(
             &path.key("objectType"),
             "invalid-object-type",
-            format!("{other:?} is not an object type (Activity, Agent, Group, StatementRef, SubStatement)"),
+            format!(
+                "{other:?} is not an object type (Activity, Agent, Group, StatementRef, SubStatement)"
+            ),
         )),
     }
 }
@@ -599,23 +786,39 @@ fn score(value: &Value, path: &Path) -> Result {
     if let Some(scaled) = scaled
         && !(-1.0..=1.0).contains(&scaled)
     {
-        return Err(error(&path.key("scaled"), "score-scaled-range", format!("scaled {scaled} is outside [-1, 1]")));
+        return Err(error(
+            &path.key("scaled"),
+            "score-scaled-range",
+            format!("scaled {scaled} is outside [-1, 1]"),
+        ));
     }
     if let (Some(min), Some(max)) = (min, max)
         && min >= max
     {
-        return Err(error(&path.key("min"), "score-min-max", format!("min {min} must be less than max {max}")));
+        return Err(error(
+            &path.key("min"),
+            "score-min-max",
+            format!("min {min} must be less than max {max}"),
+        ));
     }
     if let Some(raw) = raw {
         if let Some(min) = min
             && raw < min
         {
-            return Err(error(&path.key("raw"), "score-raw-range", format!("raw {raw} is less than min {min}")));
+            return Err(error(
+                &path.key("raw"),
+                "score-raw-range",
+                format!("raw {raw} is less than min {min}"),
+            ));
         }
         if let Some(max) = max
             && raw > max
         {
-            return Err(error(&path.key("raw"), "score-raw-range", format!("raw {raw} is greater than max {max}")));
+            return Err(error(
+                &path.key("raw"),
+                "score-raw-range",
+                format!("raw {raw} is greater than max {max}"),
+            ));
         }
     }
     Ok(())
@@ -624,8 +827,8 @@ fn score(value: &Value, path: &Path) -> Result {
 const CONTEXT_ACTIVITY_TYPES: [&str; 4] = ["parent", "grouping", "category", "other"];
 
 /// Data §2.4.6 (+ 9274.1.1 §4.2.2.5 contextAgents/contextGroups under 2.0).
-fn context(value: &Value, path: &Path, version: Version, object: ObjectKind) -> Result {
-    for (key, v) in object_map(value, path)? {
+fn context(value: &Value, path: &Path, version: Version, object_kind: ObjectKind) -> Result {
+    for (key, v) in object(value, path)? {
         let p = path.key(key);
         match key.as_str() {
             "registration" => uuid(v, &p)?,
@@ -633,20 +836,26 @@ fn context(value: &Value, path: &Path, version: Version, object: ObjectKind) -> 
                 actor(v, &p, AgentRole::Plain)?;
             }
             "team" => {
-                let map = self::object(v, &p)?;
+                let map = object(v, &p)?;
                 if map.get("objectType").and_then(Value::as_str) != Some("Group") {
-                    return Err(error(&p, "team-not-group", "context.team must be a group (objectType \"Group\")"));
+                    return Err(error(
+                        &p,
+                        "team-not-group",
+                        "context.team must be a group (objectType \"Group\")",
+                    ));
                 }
                 group(map, &p)?;
             }
             "contextActivities" => {
-                for (kind, activities) in self::object(v, &p)? {
+                for (kind, activities) in object(v, &p)? {
                     let kp = p.key(kind);
                     if !CONTEXT_ACTIVITY_TYPES.contains(&kind.as_str()) {
                         return Err(error(
                             &kp,
                             "unknown-property",
-                            format!("{kind:?} is not a context activity type (parent, grouping, category, other)"),
+                            format!(
+                                "{kind:?} is not a context activity type (parent, grouping, category, other)"
+                            ),
                         ));
                     }
                     // "either a single Activity Object or an array of Activity Objects".
@@ -662,7 +871,7 @@ fn context(value: &Value, path: &Path, version: Version, object: ObjectKind) -> 
             }
             "revision" | "platform" => {
                 string(v, &p)?;
-                if object != ObjectKind::Activity {
+                if object_kind != ObjectKind::Activity {
                     return Err(error(
                         &p,
                         "context-requires-activity",
@@ -671,7 +880,7 @@ fn context(value: &Value, path: &Path, version: Version, object: ObjectKind) -> 
                 }
             }
             "language" => language_tag(v, &p)?,
-            "statement" => statement_ref(self::object(v, &p)?, &p)?,
+            "statement" => statement_ref(object(v, &p)?, &p)?,
             "extensions" => extensions(v, &p)?,
             "contextAgents" if version == Version::V2_0_0 => {
                 for (i, item) in array(v, &p)?.iter().enumerate() {
@@ -684,7 +893,11 @@ fn context(value: &Value, path: &Path, version: Version, object: ObjectKind) -> 
                 }
             }
             "contextAgents" | "contextGroups" => {
-                return Err(error(&p, "unknown-property", format!("{key:?} is only defined in xapi 2.0")));
+                return Err(error(
+                    &p,
+                    "unknown-property",
+                    format!("{key:?} is only defined in xapi 2.0"),
+                ));
             }
             _ => return Err(unknown(&p, key, "a context")),
         }
@@ -692,14 +905,14 @@ fn context(value: &Value, path: &Path, version: Version, object: ObjectKind) -> 
     Ok(())
 }
 
-fn object_map<'v>(value: &'v Value, path: &Path) -> Result<&'v Object> {
-    object(value, path)
-}
-
 fn relevant_types(value: &Value, path: &Path) -> Result {
     let list = array(value, path)?;
     if list.is_empty() {
-        return Err(error(path, "empty-relevant-types", "relevantTypes must hold at least one activity type iri"));
+        return Err(error(
+            path,
+            "empty-relevant-types",
+            "relevantTypes must hold at least one activity type iri",
+        ));
     }
     for (i, item) in list.iter().enumerate() {
         iri(item, &path.index(i))?;
@@ -716,7 +929,11 @@ fn context_agent(value: &Value, path: &Path) -> Result {
         match key.as_str() {
             "objectType" => {
                 if string(v, &p)? != "contextAgent" {
-                    return Err(error(&p, "invalid-object-type", "a context agent's objectType must be \"contextAgent\""));
+                    return Err(error(
+                        &p,
+                        "invalid-object-type",
+                        "a context agent's objectType must be \"contextAgent\"",
+                    ));
                 }
             }
             "agent" => {
@@ -724,7 +941,11 @@ fn context_agent(value: &Value, path: &Path) -> Result {
                 if let Some(kind) = agent_map.get("objectType")
                     && kind.as_str() == Some("Group")
                 {
-                    return Err(error(&p, "invalid-object-type", "a context agent's agent must be an agent, not a group"));
+                    return Err(error(
+                        &p,
+                        "invalid-object-type",
+                        "a context agent's agent must be an agent, not a group",
+                    ));
                 }
                 agent(agent_map, &p)?;
             }
@@ -749,7 +970,11 @@ fn context_group(value: &Value, path: &Path) -> Result {
         match key.as_str() {
             "objectType" => {
                 if string(v, &p)? != "contextGroup" {
-                    return Err(error(&p, "invalid-object-type", "a context group's objectType must be \"contextGroup\""));
+                    return Err(error(
+                        &p,
+                        "invalid-object-type",
+                        "a context group's objectType must be \"contextGroup\"",
+                    ));
                 }
             }
             "group" => {
@@ -772,7 +997,11 @@ fn context_group(value: &Value, path: &Path) -> Result {
 fn authority(value: &Value, path: &Path) -> Result {
     if let Some((identified, members)) = actor(value, path, AgentRole::Plain)? {
         if identified {
-            return Err(error(path, "authority-group", "an authority group must be anonymous (an oauth consumer and a user)"));
+            return Err(error(
+                path,
+                "authority-group",
+                "an authority group must be anonymous (an oauth consumer and a user)",
+            ));
         }
         if members != 2 {
             return Err(error(
@@ -798,22 +1027,36 @@ fn attachments(value: &Value, path: &Path) -> Result {
                 "contentType" => {
                     let s = string(v, &p)?;
                     if !is_media_type(s) {
-                        return Err(error(&p, "invalid-media-type", format!("{s:?} is not an internet media type")));
+                        return Err(error(
+                            &p,
+                            "invalid-media-type",
+                            format!("{s:?} is not an internet media type"),
+                        ));
                     }
                 }
                 "length" => {
                     let ok = match v {
-                        Value::Number(n) => n.is_u64() || n.as_f64().is_some_and(|f| f >= 0.0 && f.fract() == 0.0),
+                        Value::Number(n) => {
+                            n.is_u64() || n.as_f64().is_some_and(|f| f >= 0.0 && f.fract() == 0.0)
+                        }
                         other => return Err(wrong_type(&p, "an integer", other)),
                     };
                     if !ok {
-                        return Err(error(&p, "invalid-length", "length must be a non-negative integer"));
+                        return Err(error(
+                            &p,
+                            "invalid-length",
+                            "length must be a non-negative integer",
+                        ));
                     }
                 }
                 "sha2" => {
                     let s = string(v, &p)?;
                     if !is_sha2_hex(s) {
-                        return Err(error(&p, "invalid-sha2", format!("{s:?} is not a hex sha-2 digest")));
+                        return Err(error(
+                            &p,
+                            "invalid-sha2",
+                            format!("{s:?} is not a hex sha-2 digest"),
+                        ));
                     }
                 }
                 "fileUrl" => irl(v, &p)?,
@@ -856,7 +1099,11 @@ fn statement_body(map: &Object, path: &Path, version: Version, level: Level) -> 
                         Version::V1_0_3 => "\"1.0\" or \"1.0.x\"",
                         Version::V2_0_0 => "\"1.0\", \"1.0.x\", \"2.0\" or \"2.0.x\"",
                     };
-                    return Err(error(&p, "invalid-version", format!("version {s:?} is not {allowed}")));
+                    return Err(error(
+                        &p,
+                        "invalid-version",
+                        format!("version {s:?} is not {allowed}"),
+                    ));
                 }
             }
             "objectType" if !top => {
@@ -864,7 +1111,11 @@ fn statement_body(map: &Object, path: &Path, version: Version, level: Level) -> 
                 string(v, &p)?;
             }
             "id" | "stored" | "authority" | "version" => {
-                return Err(error(&p, "substatement-property", format!("a substatement must not have {key:?}")));
+                return Err(error(
+                    &p,
+                    "substatement-property",
+                    format!("a substatement must not have {key:?}"),
+                ));
             }
             _ => {
                 let context = if top { "a statement" } else { "a substatement" };
@@ -880,7 +1131,11 @@ fn statement_body(map: &Object, path: &Path, version: Version, level: Level) -> 
     }
     // Data §2.3.2 / 9274.1.1 §4.2.5: a voiding statement's object must be a StatementRef. A
     // SubStatement never happened, so it voids nothing and is not held to this.
-    let voiding = map.get("verb").and_then(|v| v.get("id")).and_then(Value::as_str) == Some(VOIDED_VERB);
+    let voiding = map
+        .get("verb")
+        .and_then(|v| v.get("id"))
+        .and_then(Value::as_str)
+        == Some(VOIDED_VERB);
     if top && voiding && kind != ObjectKind::StatementRef {
         return Err(error(
             &path.key("object"),

@@ -40,9 +40,8 @@ async fn json_body<T: serde::de::DeserializeOwned>(
     body: Body,
 ) -> Result<T, ApiError> {
     let bytes = read_body(body, headers, state.config.max_body_bytes).await?;
-    serde_json::from_slice(&bytes).map_err(|e| {
-        ApiError::invalid("body", "json-shape", format!("not the expected JSON: {e}"))
-    })
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::invalid("body", "json-shape", format!("not the expected JSON: {e}")))
 }
 
 #[derive(Deserialize)]

@@ -60,7 +60,7 @@ async fn log_requests(mut request: Request, next: Next) -> Response {
         path,
         status = response.status().as_u16(),
         latency_ms = started.elapsed().as_secs_f64() * 1000.0,
-        tenant,
+        tenant = %tenant,
         "request"
     );
     response

@@ -14,7 +14,7 @@ use serde_json::json;
 use uuid::Uuid;
 use xapi::{JsonLimits, Version};
 
-use super::{AppState, Authenticated, query_pairs, read_body, media_type, method_not_allowed};
+use super::{AppState, Authenticated, media_type, method_not_allowed, query_pairs, read_body};
 use crate::auth::{Principal, StatementRead};
 use crate::error::ApiError;
 use crate::statements::{self, Cursor, Format, QueryLimits, StatementGet};
@@ -59,7 +59,11 @@ async fn version_header(request: Request, next: Next) -> Response {
 
 /// Every Statement Resource response carries `X-Experience-API-Consistent-Through`
 /// (Communication §2.1.3), errors included.
-async fn consistent_through(State(state): State<AppState>, request: Request, next: Next) -> Response {
+async fn consistent_through(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let mut response = next.run(request).await;
     let through = match state.stores.statements.consistent_through().await {
         Ok(time) => time,
@@ -167,7 +171,10 @@ async fn store_batch(
             return Err(ApiError::invalid(
                 format!("$[{i}].id"),
                 "unique-id-in-batch",
-                format!("statement id {} appears more than once in the batch", prepared.id),
+                format!(
+                    "statement id {} appears more than once in the batch",
+                    prepared.id
+                ),
             ));
         }
         xapi::normalize_for_storage(&mut prepared.json, request.version);
@@ -199,9 +206,8 @@ async fn put_statement(
     check_write_request(&uri, &headers)?;
     let params = query_pairs(&uri);
     let id = match params.as_slice() {
-        [(name, value)] if name == "statementId" => xapi::parse_uuid(value).map_err(|_| {
-            ApiError::invalid("statementId", "uuid", "must be a UUID")
-        })?,
+        [(name, value)] if name == "statementId" => xapi::parse_uuid(value)
+            .map_err(|_| ApiError::invalid("statementId", "uuid", "must be a UUID"))?,
         [] => {
             return Err(ApiError::invalid(
                 "statementId",
@@ -306,7 +312,9 @@ fn statement_response(json: Vec<u8>, attachments: bool) -> Response {
         return ([(header::CONTENT_TYPE, "application/json")], json).into_response();
     }
     let mut body = Vec::with_capacity(json.len() + 128);
-    body.extend_from_slice(format!("--{BOUNDARY}\r\nContent-Type: application/json\r\n\r\n").as_bytes());
+    body.extend_from_slice(
+        format!("--{BOUNDARY}\r\nContent-Type: application/json\r\n\r\n").as_bytes(),
+    );
     body.extend_from_slice(&json);
     body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
     (
@@ -323,12 +331,16 @@ fn readable(principal: &Principal, statement: &StoredStatement, read: StatementR
     match read {
         StatementRead::All => true,
         StatementRead::None => false,
-        StatementRead::Mine => serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(
-            &statement.json,
-        )
-        .ok()
-        .and_then(|json| json.get("authority").and_then(|a| a.as_object()).and_then(xapi::ifi_key))
-        .is_some_and(|key| key == principal.authority.key),
+        StatementRead::Mine => {
+            serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&statement.json)
+                .ok()
+                .and_then(|json| {
+                    json.get("authority")
+                        .and_then(|a| a.as_object())
+                        .and_then(xapi::ifi_key)
+                })
+                .is_some_and(|key| key == principal.authority.key)
+        }
     }
 }
 
@@ -394,7 +406,16 @@ async fn get_statements(
                     .push((TermKind::Authority, request.principal.authority.key.clone()));
             }
             query.after = after;
-            run_query(&state, &request, query, format, attachments, params, &languages).await
+            run_query(
+                &state,
+                &request,
+                query,
+                format,
+                attachments,
+                params,
+                &languages,
+            )
+            .await
         }
     }
 }
@@ -420,8 +441,7 @@ async fn run_query(
         )
     });
     let last_modified = page.statements.iter().map(|s| s.stored).max();
-    let body =
-        statements::statement_result(&page.statements, format, languages, more.as_deref());
+    let body = statements::statement_result(&page.statements, format, languages, more.as_deref());
     let mut response = statement_response(body, attachments);
     if let Some(time) = last_modified {
         response

@@ -31,10 +31,10 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::{
-    CredentialRecord, Document, DocumentError, DocumentScope, DocumentStore, InsertError,
-    NewStatement, Precondition, RegistryError, StatementPage, StatementQuery, StatementStore,
-    StorageError, StorageErrorKind, StoredStatement, Tenant, TenantId, TenantStore, TermKind,
-    WriteMode, merge_documents, stamp, statement_from_stored,
+    CredentialRecord, Document, DocumentError, DocumentScope, DocumentStore, DocumentWrite,
+    InsertError, NewStatement, Precondition, RegistryError, StatementPage, StatementQuery,
+    StatementStore, StorageError, StorageErrorKind, StoredStatement, Tenant, TenantId, TenantStore,
+    TermKind, WriteMode, merge_documents, stamp, statement_from_stored,
 };
 use crate::clock::Clock;
 
@@ -72,7 +72,8 @@ struct Inner {
     documents: Keyspace,
     registry: Keyspace,
     clock: Arc<dyn Clock>,
-    durability: Option<PersistMode>,
+    /// How far the journal is pushed before a write is acknowledged.
+    durability: PersistMode,
     /// Held for every write: assigns `seq` and makes check-then-write atomic.
     write: Mutex<WriteState>,
     /// The first seq of the write being committed, or `u64::MAX` when none is.
@@ -101,7 +102,10 @@ impl EmbeddedStore {
             .temporary(options.temporary)
             .open()
             .map_err(map_err)?;
-        let open = |name: &str| db.keyspace(name, KeyspaceCreateOptions::default).map_err(map_err);
+        let open = |name: &str| {
+            db.keyspace(name, KeyspaceCreateOptions::default)
+                .map_err(map_err)
+        };
         let statements = open("statements")?;
         let ids = open("ids")?;
         let terms = open("terms")?;
@@ -124,7 +128,12 @@ impl EmbeddedStore {
             documents,
             registry,
             clock,
-            durability: options.fsync.then_some(PersistMode::SyncData),
+            // Buffer: handed to the OS, survives the process dying; SyncData: on the disk.
+            durability: if options.fsync {
+                PersistMode::SyncData
+            } else {
+                PersistMode::Buffer
+            },
             write: Mutex::new(WriteState { last_seq }),
             in_flight: AtomicU64::new(u64::MAX),
             last_consistent: AtomicU64::new(0),
@@ -262,11 +271,18 @@ fn decode_record(value: &[u8]) -> Result<Record, StorageError> {
 
 impl Inner {
     fn commit(&self, batch: fjall::OwnedWriteBatch) -> Result<(), StorageError> {
-        batch.durability(self.durability).commit().map_err(map_err)
+        batch
+            .durability(Some(self.durability))
+            .commit()
+            .map_err(map_err)
     }
 
     fn record_at(&self, tenant: TenantId, seq: u64) -> Result<Option<Record>, StorageError> {
-        match self.statements.get(statement_key(tenant, seq)).map_err(map_err)? {
+        match self
+            .statements
+            .get(statement_key(tenant, seq))
+            .map_err(map_err)?
+        {
             Some(value) => decode_record(&value).map(Some),
             None => Ok(None),
         }
@@ -417,7 +433,8 @@ impl Inner {
                 terms,
             } = statement;
             stamp(&mut json, seq_to_time(seq));
-            let bytes = serde_json::to_vec(&json).map_err(|e| StorageError::corrupt(e.to_string()))?;
+            let bytes =
+                serde_json::to_vec(&json).map_err(|e| StorageError::corrupt(e.to_string()))?;
             batch.insert(
                 &self.statements,
                 statement_key(tenant, seq),
@@ -465,7 +482,11 @@ impl Inner {
         self.stored_statement(tenant, seq, record).map(Some)
     }
 
-    fn query(&self, tenant: TenantId, query: &StatementQuery) -> Result<StatementPage, StorageError> {
+    fn query(
+        &self,
+        tenant: TenantId,
+        query: &StatementQuery,
+    ) -> Result<StatementPage, StorageError> {
         let mut low = query.since.map_or(0, |t| time_to_seq(t).saturating_add(1));
         let mut high = query.until.map_or(u64::MAX - 1, time_to_seq);
         if let Some(after) = &query.after {
@@ -489,7 +510,11 @@ impl Inner {
 
         let accept = |seq: u64, page: &mut StatementPage| -> Result<bool, StorageError> {
             for (_, prefix) in filters.iter().skip(1) {
-                if !self.terms.contains_key(term_key(prefix, seq)).map_err(map_err)? {
+                if !self
+                    .terms
+                    .contains_key(term_key(prefix, seq))
+                    .map_err(map_err)?
+                {
                     return Ok(true);
                 }
             }
@@ -585,7 +610,8 @@ impl StatementStore for EmbeddedStore {
         tenant: TenantId,
         batch: Vec<NewStatement>,
     ) -> Result<Vec<Uuid>, InsertError> {
-        self.blocking(move |inner| inner.insert(tenant, batch)).await
+        self.blocking(move |inner| inner.insert(tenant, batch))
+            .await
     }
 
     async fn get(
@@ -602,7 +628,8 @@ impl StatementStore for EmbeddedStore {
         query: &StatementQuery,
     ) -> Result<StatementPage, StorageError> {
         let query = query.clone();
-        self.blocking(move |inner| inner.query(tenant, &query)).await
+        self.blocking(move |inner| inner.query(tenant, &query))
+            .await
     }
 
     async fn consistent_through(&self) -> Result<DateTime<Utc>, StorageError> {
@@ -688,9 +715,9 @@ fn precondition_holds(precondition: &Precondition, existing: Option<&Document>) 
         (Precondition::None, _) => true,
         (Precondition::IfNoneMatchAny, existing) => existing.is_none(),
         (Precondition::IfMatch(_), None) => false,
-        (Precondition::IfMatch(tags), Some(document)) => tags
-            .iter()
-            .any(|tag| tag == "*" || tag == &document.etag),
+        (Precondition::IfMatch(tags), Some(document)) => {
+            tags.iter().any(|tag| tag == "*" || tag == &document.etag)
+        }
     }
 }
 
@@ -719,23 +746,26 @@ impl Inner {
         tenant: TenantId,
         scope: &DocumentScope,
         id: &str,
-        content_type: &str,
-        body: Bytes,
-        mode: WriteMode,
-        precondition: &Precondition,
+        write: DocumentWrite,
     ) -> Result<Document, DocumentError> {
+        let DocumentWrite {
+            content_type,
+            body,
+            mode,
+            precondition,
+        } = write;
         let _state = self.write.lock();
         let existing = self.get_document(tenant, scope, id)?;
-        if !precondition_holds(precondition, existing.as_ref()) {
+        if !precondition_holds(&precondition, existing.as_ref()) {
             return Err(DocumentError::PreconditionFailed);
         }
         let (content_type, body) = match (mode, &existing) {
             (WriteMode::MergeJson, Some(old)) => {
-                let merged = merge_documents(old, content_type, &body)
+                let merged = merge_documents(old, &content_type, &body)
                     .ok_or(DocumentError::NotMergeable)?;
                 (old.content_type.clone(), Bytes::from(merged))
             }
-            _ => (content_type.to_owned(), body),
+            _ => (content_type, body),
         };
         let now = self.clock.now();
         let updated = match &existing {
@@ -774,7 +804,10 @@ impl Inner {
             return Ok(false);
         }
         let mut batch = self.db.batch();
-        batch.remove(&self.documents, document_key(&scope_prefix(tenant, scope), id));
+        batch.remove(
+            &self.documents,
+            document_key(&scope_prefix(tenant, scope), id),
+        );
         self.commit(batch)?;
         Ok(true)
     }
@@ -845,21 +878,11 @@ impl DocumentStore for EmbeddedStore {
         tenant: TenantId,
         scope: &DocumentScope,
         id: &str,
-        content_type: &str,
-        body: Bytes,
-        mode: WriteMode,
-        precondition: &Precondition,
+        write: DocumentWrite,
     ) -> Result<Document, DocumentError> {
-        let (scope, id, content_type, precondition) = (
-            scope.clone(),
-            id.to_owned(),
-            content_type.to_owned(),
-            precondition.clone(),
-        );
-        self.blocking(move |inner| {
-            inner.put_document(tenant, &scope, &id, &content_type, body, mode, &precondition)
-        })
-        .await
+        let (scope, id) = (scope.clone(), id.to_owned());
+        self.blocking(move |inner| inner.put_document(tenant, &scope, &id, write))
+            .await
     }
 
     async fn delete_document(
@@ -950,7 +973,11 @@ impl Inner {
 
     fn create_tenant(&self, name: &str) -> Result<Tenant, RegistryError> {
         let _state = self.write.lock();
-        if self.registry.contains_key(tenant_name_key(name)).map_err(map_err)? {
+        if self
+            .registry
+            .contains_key(tenant_name_key(name))
+            .map_err(map_err)?
+        {
             return Err(RegistryError::AlreadyExists(format!("tenant {name:?}")));
         }
         let next = match self.registry.get(NEXT_TENANT).map_err(map_err)? {
@@ -965,7 +992,10 @@ impl Inner {
         };
         let json = serde_json::to_vec(&tenant).map_err(|e| StorageError::corrupt(e.to_string()))?;
         self.put_registry(vec![
-            (NEXT_TENANT.to_vec(), u64::from(next + 1).to_be_bytes().to_vec()),
+            (
+                NEXT_TENANT.to_vec(),
+                u64::from(next + 1).to_be_bytes().to_vec(),
+            ),
             (tenant_name_key(name), next.to_be_bytes().to_vec()),
             (tenant_id_key(tenant.id), json),
         ])?;
@@ -1020,7 +1050,8 @@ impl TenantStore for EmbeddedStore {
 
     async fn tenant_by_name(&self, name: &str) -> Result<Option<Tenant>, StorageError> {
         let name = name.to_owned();
-        self.blocking(move |inner| inner.tenant_by_name(&name)).await
+        self.blocking(move |inner| inner.tenant_by_name(&name))
+            .await
     }
 
     async fn tenant(&self, id: TenantId) -> Result<Option<Tenant>, StorageError> {
@@ -1029,7 +1060,8 @@ impl TenantStore for EmbeddedStore {
     }
 
     async fn list_tenants(&self) -> Result<Vec<Tenant>, StorageError> {
-        self.blocking(|inner| inner.registry_scan(b"tenant-id/")).await
+        self.blocking(|inner| inner.registry_scan(b"tenant-id/"))
+            .await
     }
 
     async fn create_credential(&self, credential: CredentialRecord) -> Result<(), RegistryError> {
@@ -1051,11 +1083,13 @@ impl TenantStore for EmbeddedStore {
     }
 
     async fn list_credentials(&self) -> Result<Vec<CredentialRecord>, StorageError> {
-        self.blocking(|inner| inner.registry_scan(b"credential/")).await
+        self.blocking(|inner| inner.registry_scan(b"credential/"))
+            .await
     }
 
     async fn revoke_credential(&self, key: &str) -> Result<(), RegistryError> {
         let key = key.to_owned();
-        self.blocking(move |inner| inner.revoke_credential(&key)).await
+        self.blocking(move |inner| inner.revoke_credential(&key))
+            .await
     }
 }

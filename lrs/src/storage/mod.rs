@@ -249,6 +249,15 @@ pub enum WriteMode {
     MergeJson,
 }
 
+/// A document write: the new content, how it combines with what is stored, and its condition.
+#[derive(Debug, Clone)]
+pub struct DocumentWrite {
+    pub content_type: String,
+    pub body: Bytes,
+    pub mode: WriteMode,
+    pub precondition: Precondition,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DocumentError {
     #[error("the precondition failed")]
@@ -274,10 +283,7 @@ pub trait DocumentStore: Send + Sync {
         tenant: TenantId,
         scope: &DocumentScope,
         id: &str,
-        content_type: &str,
-        body: Bytes,
-        mode: WriteMode,
-        precondition: &Precondition,
+        write: DocumentWrite,
     ) -> Result<Document, DocumentError>;
 
     /// Deletes a document; returns whether one existed.

@@ -13,8 +13,8 @@ use uuid::Uuid;
 use xapi::{Statement, Version};
 
 use super::{
-    CredentialRecord, DocumentError, DocumentScope, InsertError, NewStatement, Precondition,
-    RegistryError, StatementQuery, Stores, TenantId, TermKind, WriteMode,
+    CredentialRecord, DocumentError, DocumentScope, DocumentWrite, InsertError, NewStatement,
+    Precondition, RegistryError, StatementQuery, Stores, TenantId, TermKind, WriteMode,
 };
 use crate::statements::{Authority, prepare};
 
@@ -90,7 +90,11 @@ fn voiding(target: Uuid) -> Value {
 }
 
 async fn ids_of(stores: &Stores, tenant: TenantId, query: StatementQuery) -> Vec<Uuid> {
-    let page = stores.statements.query(tenant, &query).await.expect("query");
+    let page = stores
+        .statements
+        .query(tenant, &query)
+        .await
+        .expect("query");
     page.statements.iter().map(|s| s.id).collect()
 }
 
@@ -136,16 +140,34 @@ pub async fn insert_then_get_round_trips(stores: Stores) {
     assert_eq!(json["actor"], agent(1));
     assert_eq!(json["authority"]["account"]["name"], json!("suite-key"));
     assert_eq!(json["version"], json!("2.0.0"));
-    assert_eq!(json["stored"], json["timestamp"], "timestamp defaults to stored");
+    assert_eq!(
+        json["stored"], json["timestamp"],
+        "timestamp defaults to stored"
+    );
     assert!(json["stored"].as_str().expect("stored").ends_with('Z'));
-    assert!(stores.statements.get(T1, Uuid::new_v4()).await.expect("get").is_none());
+    assert!(
+        stores
+            .statements
+            .get(T1, Uuid::new_v4())
+            .await
+            .expect("get")
+            .is_none()
+    );
 }
 
 pub async fn same_statement_twice_is_stored_once(stores: Stores) {
     let id = Uuid::new_v4();
     let value = with_id(statement(1, "did", "a"), id);
-    stores.statements.insert(T1, vec![new(value.clone())]).await.expect("first");
-    let again = stores.statements.insert(T1, vec![new(value)]).await.expect("second");
+    stores
+        .statements
+        .insert(T1, vec![new(value.clone())])
+        .await
+        .expect("first");
+    let again = stores
+        .statements
+        .insert(T1, vec![new(value)])
+        .await
+        .expect("second");
     assert_eq!(again, vec![id]);
     assert_eq!(ids_of(&stores, T1, query(vec![])).await, vec![id]);
 }
@@ -169,7 +191,14 @@ pub async fn conflicting_batch_stores_nothing(stores: Stores) {
         )
         .await;
     assert!(matches!(result, Err(InsertError::Conflict(conflict)) if conflict == id));
-    assert!(stores.statements.get(T1, fresh).await.expect("get").is_none());
+    assert!(
+        stores
+            .statements
+            .get(T1, fresh)
+            .await
+            .expect("get")
+            .is_none()
+    );
     assert_eq!(ids_of(&stores, T1, query(vec![])).await, vec![id]);
 }
 
@@ -185,14 +214,26 @@ pub async fn voiding_hides_target_from_queries(stores: Stores) {
         .insert(T1, vec![new(voiding(target))])
         .await
         .expect("voiding")[0];
-    let got = stores.statements.get(T1, target).await.expect("get").expect("present");
+    let got = stores
+        .statements
+        .get(T1, target)
+        .await
+        .expect("get")
+        .expect("present");
     assert!(got.voided, "target is voided");
-    let voiding_stmt = stores.statements.get(T1, voider).await.expect("get").expect("present");
+    let voiding_stmt = stores
+        .statements
+        .get(T1, voider)
+        .await
+        .expect("get")
+        .expect("present");
     assert!(voiding_stmt.voiding && !voiding_stmt.voided);
     assert_eq!(ids_of(&stores, T1, query(vec![])).await, vec![voider]);
+    // The voiding statement targets the voided one through a StatementRef, so it answers to
+    // the target's filters (xAPI Communication §2.1.3); the voided statement does not.
     assert_eq!(
         ids_of(&stores, T1, query(vec![(TermKind::Verb, verb_id("did"))])).await,
-        Vec::<Uuid>::new()
+        vec![voider]
     );
 }
 
@@ -208,7 +249,12 @@ pub async fn voiding_before_target_arrives(stores: Stores) {
         .insert(T1, vec![new(with_id(statement(1, "did", "a"), target))])
         .await
         .expect("target");
-    let got = stores.statements.get(T1, target).await.expect("get").expect("present");
+    let got = stores
+        .statements
+        .get(T1, target)
+        .await
+        .expect("get")
+        .expect("present");
     assert!(got.voided);
     assert!(
         !ids_of(&stores, T1, query(vec![])).await.contains(&target),
@@ -228,9 +274,17 @@ pub async fn voiding_a_voiding_statement_is_refused(stores: Stores) {
         .insert(T1, vec![new(voiding(target))])
         .await
         .expect("voiding")[0];
-    let result = stores.statements.insert(T1, vec![new(voiding(first))]).await;
+    let result = stores
+        .statements
+        .insert(T1, vec![new(voiding(first))])
+        .await;
     assert!(matches!(result, Err(InsertError::VoidsVoiding { target, .. }) if target == first));
-    let still = stores.statements.get(T1, first).await.expect("get").expect("present");
+    let still = stores
+        .statements
+        .get(T1, first)
+        .await
+        .expect("get")
+        .expect("present");
     assert!(!still.voided);
 }
 
@@ -269,13 +323,24 @@ pub async fn filters_select_statements(stores: Stores) {
     check(vec![(TermKind::Verb, verb_id("did"))], vec![0, 1]).await;
     check(vec![(TermKind::Activity, activity_id("b"))], vec![1, 2]).await;
     check(
-        vec![(TermKind::Agent, agent_key(1)), (TermKind::Verb, verb_id("saw"))],
+        vec![
+            (TermKind::Agent, agent_key(1)),
+            (TermKind::Verb, verb_id("saw")),
+        ],
         vec![2],
     )
     .await;
-    check(vec![(TermKind::Registration, registration.to_string())], vec![1]).await;
+    check(
+        vec![(TermKind::Registration, registration.to_string())],
+        vec![1],
+    )
+    .await;
     check(vec![(TermKind::Activity, activity_id("course"))], vec![]).await;
-    check(vec![(TermKind::RelatedActivity, activity_id("course"))], vec![1]).await;
+    check(
+        vec![(TermKind::RelatedActivity, activity_id("course"))],
+        vec![1],
+    )
+    .await;
     check(vec![(TermKind::Agent, agent_key(7))], vec![]).await;
     check(vec![(TermKind::RelatedAgent, agent_key(7))], vec![1]).await;
     check(vec![(TermKind::Authority, authority().key)], vec![0, 1, 2]).await;
@@ -286,7 +351,10 @@ pub async fn statement_refs_inherit_filter_terms(stores: Stores) {
     let target = Uuid::new_v4();
     stores
         .statements
-        .insert(T1, vec![new(with_id(statement(1, "passed", "explosives"), target))])
+        .insert(
+            T1,
+            vec![new(with_id(statement(1, "passed", "explosives"), target))],
+        )
         .await
         .expect("target");
     let confirm = json!({
@@ -294,20 +362,37 @@ pub async fn statement_refs_inherit_filter_terms(stores: Stores) {
         "verb": {"id": verb_id("confirmed")},
         "object": {"objectType": "StatementRef", "id": target.to_string()}
     });
-    let confirm_id = stores.statements.insert(T1, vec![new(confirm)]).await.expect("ref")[0];
+    let confirm_id = stores
+        .statements
+        .insert(T1, vec![new(confirm)])
+        .await
+        .expect("ref")[0];
     let chained = json!({
         "actor": agent(3),
         "verb": {"id": verb_id("noted")},
         "object": {"objectType": "StatementRef", "id": confirm_id.to_string()}
     });
-    let chained_id = stores.statements.insert(T1, vec![new(chained)]).await.expect("chain")[0];
+    let chained_id = stores
+        .statements
+        .insert(T1, vec![new(chained)])
+        .await
+        .expect("chain")[0];
     let mut got = ids_of(&stores, T1, query(vec![(TermKind::Agent, agent_key(1))])).await;
     got.sort();
     let mut want = vec![target, confirm_id, chained_id];
     want.sort();
-    assert_eq!(got, want, "a statement matches through the statement it references, recursively");
     assert_eq!(
-        ids_of(&stores, T1, query(vec![(TermKind::Activity, activity_id("explosives"))])).await.len(),
+        got, want,
+        "a statement matches through the statement it references, recursively"
+    );
+    assert_eq!(
+        ids_of(
+            &stores,
+            T1,
+            query(vec![(TermKind::Activity, activity_id("explosives"))])
+        )
+        .await
+        .len(),
         3
     );
 }
@@ -325,9 +410,20 @@ pub async fn since_until_and_order(stores: Stores) {
     }
     let mut stored = Vec::new();
     for id in &ids {
-        stored.push(stores.statements.get(T1, *id).await.expect("get").expect("present").stored);
+        stored.push(
+            stores
+                .statements
+                .get(T1, *id)
+                .await
+                .expect("get")
+                .expect("present")
+                .stored,
+        );
     }
-    assert!(stored.windows(2).all(|w| w[0] < w[1]), "stored strictly increases");
+    assert!(
+        stored.windows(2).all(|w| w[0] < w[1]),
+        "stored strictly increases"
+    );
     let mut descending = ids.clone();
     descending.reverse();
     assert_eq!(ids_of(&stores, T1, query(vec![])).await, descending);
@@ -342,7 +438,11 @@ pub async fn since_until_and_order(stores: Stores) {
         ascending: true,
         ..query(vec![])
     };
-    assert_eq!(ids_of(&stores, T1, window).await, ids[2..=3].to_vec(), "since exclusive, until inclusive");
+    assert_eq!(
+        ids_of(&stores, T1, window).await,
+        ids[2..=3].to_vec(),
+        "since exclusive, until inclusive"
+    );
     let limited = StatementQuery {
         limit: 2,
         ..query(vec![(TermKind::Verb, verb_id("did"))])
@@ -397,7 +497,10 @@ pub async fn paging_is_stable_under_concurrent_inserts(stores: Stores) {
             assert_eq!(unique.len(), seen.len(), "no duplicates");
         } else {
             expected.reverse();
-            assert_eq!(seen, expected, "descending pages have no gaps or duplicates");
+            assert_eq!(
+                seen, expected,
+                "descending pages have no gaps or duplicates"
+            );
         }
         assert!(!late.is_empty());
     }
@@ -413,7 +516,9 @@ pub async fn tenants_are_isolated(stores: Stores) {
     assert!(stores.statements.get(T2, id).await.expect("get").is_none());
     assert!(ids_of(&stores, T2, query(vec![])).await.is_empty());
     assert!(
-        ids_of(&stores, T2, query(vec![(TermKind::Agent, agent_key(1))])).await.is_empty()
+        ids_of(&stores, T2, query(vec![(TermKind::Agent, agent_key(1))]))
+            .await
+            .is_empty()
     );
     // The same id in another tenant is another statement, not a conflict.
     stores
@@ -421,13 +526,32 @@ pub async fn tenants_are_isolated(stores: Stores) {
         .insert(T2, vec![new(with_id(statement(2, "saw", "b"), id))])
         .await
         .expect("t2");
-    let t1: Value =
-        serde_json::from_slice(&stores.statements.get(T1, id).await.expect("get").expect("t1").json)
-            .expect("json");
+    let t1: Value = serde_json::from_slice(
+        &stores
+            .statements
+            .get(T1, id)
+            .await
+            .expect("get")
+            .expect("t1")
+            .json,
+    )
+    .expect("json");
     assert_eq!(t1["actor"], agent(1));
     // Voiding in one tenant does not void in another.
-    stores.statements.insert(T2, vec![new(voiding(id))]).await.expect("void t2");
-    assert!(!stores.statements.get(T1, id).await.expect("get").expect("t1").voided);
+    stores
+        .statements
+        .insert(T2, vec![new(voiding(id))])
+        .await
+        .expect("void t2");
+    assert!(
+        !stores
+            .statements
+            .get(T1, id)
+            .await
+            .expect("get")
+            .expect("t1")
+            .voided
+    );
 }
 
 pub async fn consistent_through_covers_acknowledged_writes(stores: Stores) {
@@ -437,10 +561,30 @@ pub async fn consistent_through_covers_acknowledged_writes(stores: Stores) {
         .insert(T1, vec![new(statement(1, "did", "a"))])
         .await
         .expect("insert")[0];
-    let stored = stores.statements.get(T1, id).await.expect("get").expect("present").stored;
+    let stored = stores
+        .statements
+        .get(T1, id)
+        .await
+        .expect("get")
+        .expect("present")
+        .stored;
     let after = stores.statements.consistent_through().await.expect("ct");
     assert!(after >= first, "never goes back");
     assert!(after >= stored, "covers what was acknowledged");
+}
+
+fn write(
+    content_type: &str,
+    body: Bytes,
+    mode: WriteMode,
+    precondition: Precondition,
+) -> DocumentWrite {
+    DocumentWrite {
+        content_type: content_type.to_owned(),
+        body,
+        mode,
+        precondition,
+    }
 }
 
 fn state_scope() -> DocumentScope {
@@ -454,54 +598,173 @@ fn state_scope() -> DocumentScope {
 pub async fn documents_round_trip_with_concurrency(stores: Stores) {
     let docs = &stores.documents;
     let scope = state_scope();
-    assert!(docs.get_document(T1, &scope, "s").await.expect("get").is_none());
+    assert!(
+        docs.get_document(T1, &scope, "s")
+            .await
+            .expect("get")
+            .is_none()
+    );
     let first = docs
-        .put_document(T1, &scope, "s", "text/plain", Bytes::from_static(b"one"), WriteMode::Replace, &Precondition::IfNoneMatchAny)
+        .put_document(
+            T1,
+            &scope,
+            "s",
+            write(
+                "text/plain",
+                Bytes::from_static(b"one"),
+                WriteMode::Replace,
+                Precondition::IfNoneMatchAny,
+            ),
+        )
         .await
         .expect("create");
-    assert_eq!(first.etag, "fe05bcdcdc4928012781a5f1a2a77cbb5398e106", "sha1 of the body");
-    let got = docs.get_document(T1, &scope, "s").await.expect("get").expect("present");
-    assert_eq!((got.content_type.as_str(), &got.body[..]), ("text/plain", &b"one"[..]));
+    assert_eq!(
+        first.etag, "fe05bcdcdc4928012781a5f1a2a77cbb5398e106",
+        "sha1 of the body"
+    );
+    let got = docs
+        .get_document(T1, &scope, "s")
+        .await
+        .expect("get")
+        .expect("present");
+    assert_eq!(
+        (got.content_type.as_str(), &got.body[..]),
+        ("text/plain", &b"one"[..])
+    );
     let again = docs
-        .put_document(T1, &scope, "s", "text/plain", Bytes::from_static(b"x"), WriteMode::Replace, &Precondition::IfNoneMatchAny)
+        .put_document(
+            T1,
+            &scope,
+            "s",
+            write(
+                "text/plain",
+                Bytes::from_static(b"x"),
+                WriteMode::Replace,
+                Precondition::IfNoneMatchAny,
+            ),
+        )
         .await;
     assert!(matches!(again, Err(DocumentError::PreconditionFailed)));
     let wrong = docs
-        .put_document(T1, &scope, "s", "text/plain", Bytes::from_static(b"x"), WriteMode::Replace, &Precondition::IfMatch(vec!["0000".into()]))
+        .put_document(
+            T1,
+            &scope,
+            "s",
+            write(
+                "text/plain",
+                Bytes::from_static(b"x"),
+                WriteMode::Replace,
+                Precondition::IfMatch(vec!["0000".into()]),
+            ),
+        )
         .await;
     assert!(matches!(wrong, Err(DocumentError::PreconditionFailed)));
     let second = docs
-        .put_document(T1, &scope, "s", "application/octet-stream", Bytes::from_static(&[0, 159, 146, 150]), WriteMode::Replace, &Precondition::IfMatch(vec![first.etag.clone()]))
+        .put_document(
+            T1,
+            &scope,
+            "s",
+            write(
+                "application/octet-stream",
+                Bytes::from_static(&[0, 159, 146, 150]),
+                WriteMode::Replace,
+                Precondition::IfMatch(vec![first.etag.clone()]),
+            ),
+        )
         .await
         .expect("update");
     assert!(second.updated > first.updated);
-    let got = docs.get_document(T1, &scope, "s").await.expect("get").expect("present");
-    assert_eq!(&got.body[..], &[0, 159, 146, 150], "binary documents are kept as they are");
-    assert!(docs.get_document(T2, &scope, "s").await.expect("get").is_none(), "tenant isolation");
-    let deleted = docs.delete_document(T1, &scope, "s", &Precondition::IfMatch(vec![first.etag])).await;
+    let got = docs
+        .get_document(T1, &scope, "s")
+        .await
+        .expect("get")
+        .expect("present");
+    assert_eq!(
+        &got.body[..],
+        &[0, 159, 146, 150],
+        "binary documents are kept as they are"
+    );
+    assert!(
+        docs.get_document(T2, &scope, "s")
+            .await
+            .expect("get")
+            .is_none(),
+        "tenant isolation"
+    );
+    let deleted = docs
+        .delete_document(T1, &scope, "s", &Precondition::IfMatch(vec![first.etag]))
+        .await;
     assert!(matches!(deleted, Err(DocumentError::PreconditionFailed)));
-    assert!(docs.delete_document(T1, &scope, "s", &Precondition::None).await.expect("delete"));
-    assert!(!docs.delete_document(T1, &scope, "s", &Precondition::None).await.expect("delete"));
+    assert!(
+        docs.delete_document(T1, &scope, "s", &Precondition::None)
+            .await
+            .expect("delete")
+    );
+    assert!(
+        !docs
+            .delete_document(T1, &scope, "s", &Precondition::None)
+            .await
+            .expect("delete")
+    );
 }
 
 pub async fn documents_merge_json_objects_only(stores: Stores) {
     let docs = &stores.documents;
-    let scope = DocumentScope::ActivityProfile { activity_id: activity_id("a") };
-    docs.put_document(T1, &scope, "p", "application/json", Bytes::from_static(br#"{"a":1,"b":2}"#), WriteMode::MergeJson, &Precondition::None)
-        .await
-        .expect("merge into nothing creates");
+    let scope = DocumentScope::ActivityProfile {
+        activity_id: activity_id("a"),
+    };
+    docs.put_document(
+        T1,
+        &scope,
+        "p",
+        write(
+            "application/json",
+            Bytes::from_static(br#"{"a":1,"b":2}"#),
+            WriteMode::MergeJson,
+            Precondition::None,
+        ),
+    )
+    .await
+    .expect("merge into nothing creates");
     let merged = docs
-        .put_document(T1, &scope, "p", "application/json; charset=utf-8", Bytes::from_static(br#"{"b":3,"c":4}"#), WriteMode::MergeJson, &Precondition::None)
+        .put_document(
+            T1,
+            &scope,
+            "p",
+            write(
+                "application/json; charset=utf-8",
+                Bytes::from_static(br#"{"b":3,"c":4}"#),
+                WriteMode::MergeJson,
+                Precondition::None,
+            ),
+        )
         .await
         .expect("merge");
     let value: Value = serde_json::from_slice(&merged.body).expect("json");
     assert_eq!(value, json!({"a": 1, "b": 3, "c": 4}));
     let refused = docs
-        .put_document(T1, &scope, "p", "application/json", Bytes::from_static(b"[1]"), WriteMode::MergeJson, &Precondition::None)
+        .put_document(
+            T1,
+            &scope,
+            "p",
+            write(
+                "application/json",
+                Bytes::from_static(b"[1]"),
+                WriteMode::MergeJson,
+                Precondition::None,
+            ),
+        )
         .await;
     assert!(matches!(refused, Err(DocumentError::NotMergeable)));
-    let unchanged = docs.get_document(T1, &scope, "p").await.expect("get").expect("present");
-    assert_eq!(unchanged.etag, merged.etag, "a refused merge changes nothing");
+    let unchanged = docs
+        .get_document(T1, &scope, "p")
+        .await
+        .expect("get")
+        .expect("present");
+    assert_eq!(
+        unchanged.etag, merged.etag,
+        "a refused merge changes nothing"
+    );
 }
 
 pub async fn documents_list_and_delete_scopes(stores: Stores) {
@@ -515,9 +778,19 @@ pub async fn documents_list_and_delete_scopes(stores: Stores) {
     let put = |scope: DocumentScope, id: &'static str| {
         let docs = docs.clone();
         async move {
-            docs.put_document(T1, &scope, id, "text/plain", Bytes::from_static(b"v"), WriteMode::Replace, &Precondition::None)
-                .await
-                .expect("put")
+            docs.put_document(
+                T1,
+                &scope,
+                id,
+                write(
+                    "text/plain",
+                    Bytes::from_static(b"v"),
+                    WriteMode::Replace,
+                    Precondition::None,
+                ),
+            )
+            .await
+            .expect("put")
         }
     };
     let a = put(scope.clone(), "a").await;
@@ -526,22 +799,53 @@ pub async fn documents_list_and_delete_scopes(stores: Stores) {
     let mut all = docs.list_documents(T1, &scope, None).await.expect("list");
     all.sort();
     assert_eq!(all, vec!["a", "b"]);
-    let newer = docs.list_documents(T1, &scope, Some(a.updated)).await.expect("list");
+    let newer = docs
+        .list_documents(T1, &scope, Some(a.updated))
+        .await
+        .expect("list");
     assert_eq!(newer, vec!["b"], "since is exclusive");
-    assert_eq!(docs.delete_documents(T1, &scope).await.expect("delete all"), 2);
-    assert!(docs.list_documents(T1, &scope, None).await.expect("list").is_empty());
-    assert_eq!(docs.list_documents(T1, &registered, None).await.expect("list"), vec!["c"]);
+    assert_eq!(
+        docs.delete_documents(T1, &scope).await.expect("delete all"),
+        2
+    );
+    assert!(
+        docs.list_documents(T1, &scope, None)
+            .await
+            .expect("list")
+            .is_empty()
+    );
+    assert_eq!(
+        docs.list_documents(T1, &registered, None)
+            .await
+            .expect("list"),
+        vec!["c"]
+    );
 }
 
 pub async fn tenants_and_credentials(stores: Stores) {
     let tenants = &stores.tenants;
     let acme = tenants.create_tenant("acme").await.expect("create");
-    assert!(matches!(tenants.create_tenant("acme").await, Err(RegistryError::AlreadyExists(_))));
+    assert!(matches!(
+        tenants.create_tenant("acme").await,
+        Err(RegistryError::AlreadyExists(_))
+    ));
     let other = tenants.create_tenant("globex").await.expect("create");
     assert_ne!(acme.id, other.id);
-    assert_eq!(tenants.tenant_by_name("acme").await.expect("get"), Some(acme.clone()));
-    assert_eq!(tenants.tenant(other.id).await.expect("get"), Some(other.clone()));
-    assert!(tenants.tenant_by_name("nobody").await.expect("get").is_none());
+    assert_eq!(
+        tenants.tenant_by_name("acme").await.expect("get"),
+        Some(acme.clone())
+    );
+    assert_eq!(
+        tenants.tenant(other.id).await.expect("get"),
+        Some(other.clone())
+    );
+    assert!(
+        tenants
+            .tenant_by_name("nobody")
+            .await
+            .expect("get")
+            .is_none()
+    );
     assert_eq!(tenants.list_tenants().await.expect("list").len(), 2);
 
     let record = CredentialRecord {
@@ -553,14 +857,42 @@ pub async fn tenants_and_credentials(stores: Stores) {
         created: Utc::now(),
         revoked: false,
     };
-    tenants.create_credential(record.clone()).await.expect("create");
-    assert!(matches!(tenants.create_credential(record.clone()).await, Err(RegistryError::AlreadyExists(_))));
-    assert_eq!(tenants.credential("key-1").await.expect("get"), Some(record.clone()));
-    let replaced = CredentialRecord { scopes: vec!["all".to_owned()], ..record.clone() };
-    tenants.replace_credential(replaced.clone()).await.expect("replace");
-    assert_eq!(tenants.credential("key-1").await.expect("get"), Some(replaced));
+    tenants
+        .create_credential(record.clone())
+        .await
+        .expect("create");
+    assert!(matches!(
+        tenants.create_credential(record.clone()).await,
+        Err(RegistryError::AlreadyExists(_))
+    ));
+    assert_eq!(
+        tenants.credential("key-1").await.expect("get"),
+        Some(record.clone())
+    );
+    let replaced = CredentialRecord {
+        scopes: vec!["all".to_owned()],
+        ..record.clone()
+    };
+    tenants
+        .replace_credential(replaced.clone())
+        .await
+        .expect("replace");
+    assert_eq!(
+        tenants.credential("key-1").await.expect("get"),
+        Some(replaced)
+    );
     tenants.revoke_credential("key-1").await.expect("revoke");
-    assert!(tenants.credential("key-1").await.expect("get").expect("present").revoked);
-    assert!(matches!(tenants.revoke_credential("nope").await, Err(RegistryError::NotFound(_))));
+    assert!(
+        tenants
+            .credential("key-1")
+            .await
+            .expect("get")
+            .expect("present")
+            .revoked
+    );
+    assert!(matches!(
+        tenants.revoke_credential("nope").await,
+        Err(RegistryError::NotFound(_))
+    ));
     assert_eq!(tenants.list_credentials().await.expect("list").len(), 1);
 }

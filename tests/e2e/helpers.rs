@@ -1,0 +1,213 @@
+//! Starting the real server and talking to it.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+pub const ADMIN_KEY: &str = "test-admin";
+pub const ADMIN_SECRET: &str = "test-admin-secret-0123456789";
+
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_proficio")
+}
+
+/// A running server process; killed when dropped.
+pub struct Server {
+    child: Child,
+    pub base: String,
+    /// Everything the server wrote to stderr (its log), collected in the background.
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    _temp: Option<tempfile::TempDir>,
+}
+
+impl Server {
+    /// A server on a fresh data directory with the bootstrap admin.
+    pub fn start() -> Server {
+        let temp = tempfile::tempdir().expect("tempdir");
+        let dir = temp.path().to_path_buf();
+        let mut server = Server::start_on(&dir, &[]);
+        server._temp = Some(temp);
+        server
+    }
+
+    /// A server on `data_dir`, with extra environment variables.
+    pub fn start_on(data_dir: &Path, env: &[(&str, &str)]) -> Server {
+        let mut command = Command::new(binary());
+        command
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .env("PROFICIO_ADMIN_KEY", ADMIN_KEY)
+            .env("PROFICIO_ADMIN_SECRET", ADMIN_SECRET)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().expect("spawn proficio");
+        let stdout = child.stdout.take().expect("stdout");
+        let stderr = child.stderr.take().expect("stderr");
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("proficio listening on ") {
+                    let _ = tx.send(url.to_owned());
+                }
+            }
+        });
+        let base = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(base) => base,
+            Err(_) => {
+                let _ = child.kill();
+                panic!(
+                    "server did not start; log:\n{}",
+                    log.lock().unwrap().join("\n")
+                );
+            }
+        };
+        Server {
+            child,
+            base,
+            log,
+            _temp: None,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Sends SIGTERM and waits for the process to exit; returns its exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill -TERM");
+        self.child.wait().expect("wait")
+    }
+
+    /// Creates a tenant and a credential on it through the admin API; returns (key, secret).
+    pub async fn credential(&self, tenant: &str, scopes: &[&str]) -> (String, String) {
+        let client = reqwest::Client::new();
+        let created = client
+            .post(self.url("/admin/tenants"))
+            .basic_auth(ADMIN_KEY, Some(ADMIN_SECRET))
+            .json(&json!({"name": tenant}))
+            .send()
+            .await
+            .expect("create tenant");
+        assert!(
+            created.status() == 201 || created.status() == 409,
+            "tenant: {}",
+            created.status()
+        );
+        let response = client
+            .post(self.url("/admin/credentials"))
+            .basic_auth(ADMIN_KEY, Some(ADMIN_SECRET))
+            .json(&json!({"tenant": tenant, "scopes": scopes}))
+            .send()
+            .await
+            .expect("create credential");
+        assert_eq!(response.status(), 201);
+        let body: Value = response.json().await.expect("json");
+        (
+            body["key"].as_str().expect("key").to_owned(),
+            body["secret"].as_str().expect("secret").to_owned(),
+        )
+    }
+
+    pub fn xapi(&self, key: &str, secret: &str) -> Xapi {
+        Xapi {
+            client: reqwest::Client::new(),
+            base: self.url("/xapi"),
+            auth: format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{key}:{secret}"))
+            ),
+            version: "2.0.0",
+        }
+    }
+
+    pub fn admin_xapi(&self) -> Xapi {
+        self.xapi(ADMIN_KEY, ADMIN_SECRET)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// An xAPI client: version header and Basic auth on every request.
+#[derive(Clone)]
+pub struct Xapi {
+    pub client: reqwest::Client,
+    pub base: String,
+    pub auth: String,
+    pub version: &'static str,
+}
+
+impl Xapi {
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, format!("{}{}", self.base, path))
+            .header("Authorization", &self.auth)
+            .header("X-Experience-API-Version", self.version)
+    }
+
+    pub async fn post(&self, body: &Value) -> reqwest::Response {
+        self.request(reqwest::Method::POST, "/statements")
+            .json(body)
+            .send()
+            .await
+            .expect("post")
+    }
+
+    pub async fn get(&self, query: &str) -> reqwest::Response {
+        self.request(reqwest::Method::GET, &format!("/statements{query}"))
+            .send()
+            .await
+            .expect("get")
+    }
+
+    pub async fn get_json(&self, query: &str) -> Value {
+        let response = self.get(query).await;
+        assert_eq!(response.status(), 200, "GET /statements{query}");
+        response.json().await.expect("json")
+    }
+}
+
+pub fn statement(mbox: &str, verb: &str, activity: &str) -> Value {
+    json!({
+        "actor": {"objectType": "Agent", "mbox": format!("mailto:{mbox}")},
+        "verb": {"id": format!("http://example.com/verbs/{verb}"), "display": {"en-US": verb}},
+        "object": {"objectType": "Activity", "id": format!("http://example.com/activities/{activity}")}
+    })
+}
+
+pub fn encode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
