@@ -178,6 +178,8 @@ async fn store_batch(
             ));
         }
         xapi::normalize_for_storage(&mut prepared.json, request.version);
+        // Data §2.4.6.2: every context activity type is returned as an array.
+        xapi::context_activities_as_arrays(&mut prepared.json);
         batch.push(prepared);
     }
     Ok(state
