@@ -47,7 +47,7 @@ fn ids_format_keeps_only_identifiers() {
         "id": "fd41c918-b88b-4b20-a0a5-a4c32391aaa0",
         "actor": {"objectType": "Agent", "mbox": "mailto:learner@example.com"},
         "verb": {"id": "http://x.org/v"},
-        "object": {"objectType": "Activity", "id": "http://x.org/a"},
+        "object": {"id": "http://x.org/a"},
         "authority": {"objectType": "Group", "member": [
             {"objectType": "Agent", "account": {"homePage": "http://x.org", "name": "app"}},
             {"objectType": "Agent", "mbox": "mailto:bob@example.com"}
