@@ -1,0 +1,227 @@
+//! The embedded store: one data directory on the local disk, an LSM tree (fjall) underneath.
+//!
+//! Layout (every key starts with the 4-byte tenant id, big-endian):
+//! - `statements`: tenant ‖ seq → flags ‖ statement id ‖ statement JSON. `seq` is the `stored`
+//!   time in microseconds since the epoch, strictly increasing across the store, so that the
+//!   statement table is ordered by `stored` and `since`/`until` are key ranges.
+//! - `ids`: tenant ‖ statement id → seq.
+//! - `terms`: tenant ‖ term kind ‖ hash(term value) ‖ seq → ∅, one entry per query filter a
+//!   statement answers to; a filtered query is a range scan of one term plus point look-ups.
+//! - `voids`: tenant ‖ target id → voiding statement id. A voiding statement may arrive before
+//!   its target (xAPI Data §2.3.2: the LRS must not reject it), so the record is kept either way.
+//! - `documents`: tenant ‖ scope kind ‖ hash(scope) ‖ document id → updated ‖ type ‖ etag ‖ body.
+//! - `registry`: tenants and credentials as JSON.
+//!
+//! Writes are serialised by one mutex and committed as one atomic batch each; the journal is
+//! handed to the operating system before a write is acknowledged, so an acknowledged write
+//! survives the process being killed. With `fsync` on, it also survives power loss.
+
+mod documents;
+mod registry;
+mod statements;
+
+pub use documents::document_etag;
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
+use parking_lot::Mutex;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::{
+    CredentialRecord, Document, DocumentError, DocumentScope, DocumentStore, DocumentWrite,
+    InsertError, NewStatement, Precondition, RegistryError, StatementPage, StatementQuery,
+    StatementStore, StorageError, StorageErrorKind, StoredStatement, Tenant, TenantId, TenantStore,
+    TermKind, WriteMode, merge_documents, stamp, statement_from_stored,
+};
+use crate::clock::Clock;
+
+/// Options of the embedded store.
+#[derive(Debug, Clone, Copy)]
+pub struct EmbeddedOptions {
+    /// `fsync` the journal on every write (survives power loss, slower).
+    pub fsync: bool,
+    /// Block cache size in bytes.
+    pub cache_bytes: u64,
+    /// Delete the data when the store is dropped (for tests).
+    pub temporary: bool,
+}
+
+impl Default for EmbeddedOptions {
+    fn default() -> Self {
+        EmbeddedOptions {
+            fsync: false,
+            cache_bytes: 64 * 1024 * 1024,
+            temporary: false,
+        }
+    }
+}
+
+pub struct EmbeddedStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Database,
+    statements: Keyspace,
+    ids: Keyspace,
+    terms: Keyspace,
+    voids: Keyspace,
+    documents: Keyspace,
+    registry: Keyspace,
+    clock: Arc<dyn Clock>,
+    /// How far the journal is pushed before a write is acknowledged.
+    durability: PersistMode,
+    /// Held for every write: assigns `seq` and makes check-then-write atomic.
+    write: Mutex<WriteState>,
+    /// The first seq of the write being committed, or `u64::MAX` when none is.
+    in_flight: AtomicU64,
+    /// The last consistent-through time handed out, so that it never goes back.
+    last_consistent: AtomicU64,
+}
+
+struct WriteState {
+    last_seq: u64,
+}
+
+const FLAG_VOIDING: u8 = 1;
+const HASH_LEN: usize = 16;
+
+impl EmbeddedStore {
+    /// Opens (or creates) the store in `dir`.
+    pub fn open(
+        dir: &Path,
+        options: EmbeddedOptions,
+        clock: Arc<dyn Clock>,
+    ) -> Result<EmbeddedStore, StorageError> {
+        std::fs::create_dir_all(dir).map_err(|e| io_error(&e))?;
+        let db = Database::builder(dir)
+            .cache_size(options.cache_bytes)
+            .temporary(options.temporary)
+            .open()
+            .map_err(map_err)?;
+        let open = |name: &str| {
+            db.keyspace(name, KeyspaceCreateOptions::default)
+                .map_err(map_err)
+        };
+        let statements = open("statements")?;
+        let ids = open("ids")?;
+        let terms = open("terms")?;
+        let voids = open("voids")?;
+        let documents = open("documents")?;
+        let registry = open("registry")?;
+        let last_seq = match statements.last_key_value() {
+            Some(guard) => {
+                let key = guard.key().map_err(map_err)?;
+                read_u64(&key, 4)?
+            }
+            None => 0,
+        };
+        let inner = Inner {
+            db,
+            statements,
+            ids,
+            terms,
+            voids,
+            documents,
+            registry,
+            clock,
+            // Buffer: handed to the OS, survives the process dying; SyncData: on the disk.
+            durability: if options.fsync {
+                PersistMode::SyncData
+            } else {
+                PersistMode::Buffer
+            },
+            write: Mutex::new(WriteState { last_seq }),
+            in_flight: AtomicU64::new(u64::MAX),
+            last_consistent: AtomicU64::new(0),
+        };
+        Ok(EmbeddedStore {
+            inner: Arc::new(inner),
+        })
+    }
+
+    async fn blocking<T, F>(&self, f: F) -> T
+    where
+        F: FnOnce(&Inner) -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let inner = self.inner.clone();
+        match tokio::task::spawn_blocking(move || f(&inner)).await {
+            Ok(value) => value,
+            Err(join) => std::panic::resume_unwind(join.into_panic()),
+        }
+    }
+}
+
+impl Inner {
+    /// Commits one atomic batch, pushing the journal as far as the durability setting asks.
+    fn commit(&self, batch: fjall::OwnedWriteBatch) -> Result<(), StorageError> {
+        batch
+            .durability(Some(self.durability))
+            .commit()
+            .map_err(map_err)
+    }
+}
+
+fn map_err(error: fjall::Error) -> StorageError {
+    match error {
+        fjall::Error::Io(e) => io_error(&e),
+        fjall::Error::Storage(fjall::LsmError::Io(e)) => io_error(&e),
+        fjall::Error::Locked => StorageError::new(
+            StorageErrorKind::Locked,
+            "the data directory is in use by another process",
+        ),
+        fjall::Error::Poisoned => StorageError::new(
+            StorageErrorKind::Unavailable,
+            "the store stopped accepting writes after a failed journal write",
+        ),
+        other => StorageError::corrupt(other.to_string()),
+    }
+}
+
+fn io_error(error: &std::io::Error) -> StorageError {
+    let kind = match error.kind() {
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
+            StorageErrorKind::Full
+        }
+        _ => StorageErrorKind::Unavailable,
+    };
+    StorageError::new(kind, error.to_string())
+}
+
+fn read_u64(bytes: &[u8], at: usize) -> Result<u64, StorageError> {
+    bytes
+        .get(at..at + 8)
+        .and_then(|s| <[u8; 8]>::try_from(s).ok())
+        .map(u64::from_be_bytes)
+        .ok_or_else(|| StorageError::corrupt("short key"))
+}
+
+fn hash16(parts: &[&[u8]]) -> [u8; HASH_LEN] {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part);
+    }
+    let digest = hasher.finalize();
+    let mut out = [0u8; HASH_LEN];
+    out.copy_from_slice(&digest[..HASH_LEN]);
+    out
+}
+
+fn seq_to_time(seq: u64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(i64::try_from(seq).unwrap_or(i64::MAX)).unwrap_or_default()
+}
+
+fn time_to_seq(time: DateTime<Utc>) -> u64 {
+    u64::try_from(time.timestamp_micros()).unwrap_or(0)
+}
