@@ -96,7 +96,9 @@ pub fn statement_round_trip(sent: &Value, got: &Value) -> CaseResult {
 
 fn same_instant(path: &str, sent: &Value, got: &Value) -> CaseResult {
     let (Some(sent_text), Some(got_text)) = (sent.as_str(), got.as_str()) else {
-        return Err(format!("{path}: expected timestamp strings, sent {sent}, got {got}"));
+        return Err(format!(
+            "{path}: expected timestamp strings, sent {sent}, got {got}"
+        ));
     };
     let sent_time = timestamp(sent_text)?;
     let got_time = timestamp(got_text)?;
@@ -170,11 +172,4 @@ fn same_multiset(path: &str, sent: &Value, got: &Value) -> CaseResult {
         }
     }
     Ok(())
-}
-
-/// Whether `statements` contains one with id `id`.
-pub fn contains_id(statements: &[Value], id: &str) -> bool {
-    statements
-        .iter()
-        .any(|s| s.get("id").and_then(Value::as_str) == Some(id))
 }

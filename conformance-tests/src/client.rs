@@ -8,8 +8,8 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use reqwest::Method;
-use secrecy::{ExposeSecret as _, SecretString};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::Value;
 use url::Url;
 
@@ -191,6 +191,47 @@ impl Req {
         self
     }
 
+    /// Sends the request so that a reply the server gives before reading the whole body
+    /// (e.g. 413 for an oversized body) is still seen. Plain HTTP only; other schemes fall
+    /// back to [`Req::send`].
+    pub async fn send_allowing_early_reply(self) -> Result<Reply, String> {
+        if self.url.scheme() != "http" {
+            return self.send().await;
+        }
+        let settings = &self.ctx.shared.settings;
+        let mut headers = Vec::new();
+        match &self.auth {
+            Auth::Configured => headers.push((
+                "Authorization".to_owned(),
+                basic(&settings.key, settings.secret.expose_secret()),
+            )),
+            Auth::Absent => {}
+            Auth::Basic(key, secret) => {
+                headers.push(("Authorization".to_owned(), basic(key, secret)));
+            }
+            Auth::Raw(value) => headers.push(("Authorization".to_owned(), value.clone())),
+        }
+        if let Some(version) = &self.version {
+            headers.push((VERSION_HEADER.to_owned(), version.clone()));
+        }
+        headers.extend(self.headers.iter().cloned());
+        let body = match self.body {
+            Some((body, content_type)) => {
+                headers.push(("Content-Type".to_owned(), content_type));
+                body
+            }
+            None => Vec::new(),
+        };
+        crate::rawhttp::exchange(
+            self.method,
+            self.url,
+            &headers,
+            body,
+            settings.request_timeout,
+        )
+        .await
+    }
+
     /// Sends the request; a transport failure is a failure message naming the request.
     pub async fn send(self) -> Result<Reply, String> {
         let settings = &self.ctx.shared.settings;
@@ -229,16 +270,27 @@ impl Req {
                 .header(reqwest::header::CONTENT_TYPE, content_type)
                 .body(body);
         }
-        let response = builder
-            .send()
-            .await
-            .map_err(|e| format!("{} {}: request failed: {}", self.method, self.url, chain(&e)))?;
+        let response = builder.send().await.map_err(|e| {
+            format!(
+                "{} {}: request failed: {}",
+                self.method,
+                self.url,
+                chain(&e)
+            )
+        })?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let body = response
             .bytes()
             .await
-            .map_err(|e| format!("{} {}: reading the body failed: {}", self.method, self.url, chain(&e)))?
+            .map_err(|e| {
+                format!(
+                    "{} {}: reading the body failed: {}",
+                    self.method,
+                    self.url,
+                    chain(&e)
+                )
+            })?
             .to_vec();
         Ok(Reply {
             method: self.method,
@@ -262,7 +314,13 @@ impl Reply {
         if snippet.is_empty() {
             format!("{} {} -> {}", self.method, target, self.status)
         } else {
-            format!("{} {} -> {} {}", self.method, target, self.status, snippet.trim())
+            format!(
+                "{} {} -> {} {}",
+                self.method,
+                target,
+                self.status,
+                snippet.trim()
+            )
         }
     }
 
@@ -280,7 +338,10 @@ impl Reply {
         if expected.contains(&self.status) {
             Ok(())
         } else {
-            Err(format!("expected one of {expected:?}, got: {}", self.describe()))
+            Err(format!(
+                "expected one of {expected:?}, got: {}",
+                self.describe()
+            ))
         }
     }
 
@@ -316,9 +377,12 @@ impl Reply {
         if values.next().is_some() {
             return Err(format!("more than one {name} header: {}", self.describe()));
         }
-        first
-            .to_str()
-            .map_err(|_| format!("the {name} header is not visible ASCII: {}", self.describe()))
+        first.to_str().map_err(|_| {
+            format!(
+                "the {name} header is not visible ASCII: {}",
+                self.describe()
+            )
+        })
     }
 
     pub fn header_count(&self, name: &str) -> usize {

@@ -40,6 +40,8 @@ pub enum Versions {
 /// suite numbers the requirement, its `XAPI-000nn` id.
 pub struct Case {
     pub name: String,
+    /// The module (area of the spec) the case belongs to, e.g. `paging`; set by the registry.
+    pub area: &'static str,
     pub versions: Versions,
     pub run: CaseFn,
 }
@@ -48,6 +50,7 @@ pub struct Case {
 #[derive(Debug, Clone)]
 pub struct Outcome {
     pub name: String,
+    pub area: &'static str,
     pub version: XapiVersion,
     pub passed: bool,
     pub detail: String,
@@ -105,6 +108,7 @@ impl Case {
     {
         Case {
             name: name.into(),
+            area: "",
             versions,
             run: Arc::new(move |ctx| Box::pin(body(ctx))),
         }
@@ -130,13 +134,14 @@ pub async fn run(
 ) -> Vec<Outcome> {
     let semaphore = Arc::new(Semaphore::new(options.concurrency.max(1)));
     let mut tasks = JoinSet::new();
-    let mut labels: Vec<(String, XapiVersion)> = Vec::new();
+    let mut labels: Vec<(String, &'static str, XapiVersion)> = Vec::new();
     for ctx in contexts {
         for case in cases.iter().filter(|c| c.versions.includes(ctx.version)) {
             let index = labels.len();
-            labels.push((case.name.clone(), ctx.version));
+            labels.push((case.name.clone(), case.area, ctx.version));
             let run = Arc::clone(&case.run);
             let name = case.name.clone();
+            let area = case.area;
             let ctx = ctx.clone();
             let semaphore = Arc::clone(&semaphore);
             let timeout = options.case_timeout;
@@ -152,6 +157,7 @@ pub async fn run(
                 };
                 let outcome = Outcome {
                     name,
+                    area,
                     version,
                     passed: result.is_ok(),
                     detail: result.err().unwrap_or_default(),
@@ -179,9 +185,10 @@ pub async fn run(
     }
 
     let mut outcomes = Vec::with_capacity(total);
-    for (index, (slot, (name, version))) in slots.into_iter().zip(labels).enumerate() {
+    for (index, (slot, (name, area, version))) in slots.into_iter().zip(labels).enumerate() {
         let outcome = slot.unwrap_or_else(|| Outcome {
             name,
+            area,
             version,
             passed: false,
             detail: "the case panicked (a bug in the suite)".to_owned(),

@@ -1,5 +1,15 @@
 //! `conformance-tests`: a black-box suite of xAPI requirements that runs against any LRS
 //! endpoint and reports one line per requirement checked.
+//!
+//! ```text
+//! conformance-tests --endpoint http://127.0.0.1:8080/xapi --key K --secret S \
+//!     [--xapi-version 1.0.3|2.0.0|both] [--filter TEXT] [--json] [--strict-errors] \
+//!     [--max-body-bytes N] [--concurrency N] [--case-timeout SECS] [--list]
+//! ```
+//!
+//! Exit status: 0 when every case passed, 1 when any failed, 2 when the LRS cannot be
+//! reached or the arguments are unusable. Every case makes its own agents, verbs and
+//! activities, so the suite can run repeatedly against the same LRS.
 
 mod cases;
 mod check;
@@ -7,6 +17,7 @@ mod client;
 mod fixtures;
 mod harness;
 mod ops;
+mod rawhttp;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -35,7 +46,9 @@ struct Cli {
     /// Which xAPI version(s) to test.
     #[arg(long, value_enum, default_value = "both")]
     xapi_version: VersionChoice,
-    /// Run only cases whose name contains this text (case-insensitive).
+    /// Run only cases whose name or area (about, versioning, authentication, headers, put,
+    /// post, get-single, query-filters, paging, voiding, validation, limits) contains this
+    /// text (case-insensitive).
     #[arg(long)]
     filter: Option<String>,
     /// Print one JSON document with every result instead of text lines.
@@ -69,7 +82,10 @@ enum VersionChoice {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("cannot start the async runtime: {error}");
@@ -92,7 +108,7 @@ async fn run(cli: Cli) -> ExitCode {
         .filter(|case| {
             filter
                 .as_deref()
-                .is_none_or(|f| case.name.to_lowercase().contains(f))
+                .is_none_or(|f| case.name.to_lowercase().contains(f) || case.area.contains(f))
         })
         .filter(|case| versions.iter().any(|v| case.versions.includes(*v)))
         .collect();
@@ -103,7 +119,7 @@ async fn run(cli: Cli) -> ExitCode {
     if cli.list {
         for version in &versions {
             for case in cases.iter().filter(|c| c.versions.includes(*version)) {
-                println!("[{}] {}", version.header(), case.name);
+                println!("[{}] {}: {}", version.header(), case.area, case.name);
             }
         }
         return ExitCode::SUCCESS;
@@ -169,6 +185,7 @@ async fn run(cli: Cli) -> ExitCode {
             .map(|o| {
                 json!({
                     "name": o.name,
+                    "area": o.area,
                     "version": o.version.header(),
                     "passed": o.passed,
                     "detail": o.detail,

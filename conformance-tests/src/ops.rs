@@ -84,7 +84,9 @@ impl Ctx {
         while let Some(more) = page.more.take() {
             pages += 1;
             if pages > MAX_PAGES {
-                return Err(format!("more than {MAX_PAGES} pages for {params:?}; the more links may loop"));
+                return Err(format!(
+                    "more than {MAX_PAGES} pages for {params:?}; the more links may loop"
+                ));
             }
             page = self.follow_more(&more).await?;
             all.append(&mut page.statements);
@@ -142,7 +144,10 @@ impl Ctx {
 pub fn ids_of(reply: &Reply) -> Result<Vec<String>, String> {
     let body = reply.json()?;
     let Some(items) = body.as_array() else {
-        return Err(format!("expected a JSON array of ids: {}", reply.describe()));
+        return Err(format!(
+            "expected a JSON array of ids: {}",
+            reply.describe()
+        ));
     };
     items
         .iter()
@@ -185,6 +190,11 @@ pub fn parse_result(reply: &Reply) -> Result<StatementResult, String> {
 pub fn ids(statements: &[Value]) -> Vec<String> {
     statements
         .iter()
-        .map(|s| s.get("id").and_then(Value::as_str).unwrap_or("<no id>").to_owned())
+        .map(|s| {
+            s.get("id")
+                .and_then(Value::as_str)
+                .unwrap_or("<no id>")
+                .to_owned()
+        })
         .collect()
 }

@@ -133,7 +133,24 @@ impl Principal {
         self.has(Scope::State) || (!write && self.has(Scope::AllRead))
     }
 
-    /// Agent and activity profiles, and the Agents and Activities resources.
+    /// Whether this credential's statements may change canonical activity definitions.
+    pub fn can_define(&self) -> bool {
+        self.has(Scope::Define)
+    }
+
+    /// The Activities and Agents resources: what the LRS knows of activities and people.
+    pub fn can_read_definitions(&self) -> bool {
+        [
+            Scope::AllRead,
+            Scope::Profile,
+            Scope::Define,
+            Scope::StatementsRead,
+        ]
+        .into_iter()
+        .any(|scope| self.has(scope))
+    }
+
+    /// Agent and activity profiles.
     pub fn can_profile(&self, write: bool) -> bool {
         self.has(Scope::Profile) || (!write && self.has(Scope::AllRead))
     }

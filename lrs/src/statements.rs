@@ -2,7 +2,7 @@
 //! sets on a statement it stores, which filters find it, how GET parameters are read, and how
 //! a `StatementResult` is written.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -40,12 +40,24 @@ impl Authority {
 /// (xAPI Data §2.4.1), the authority overwritten (§2.4.9), the version set when absent (§2.4.10).
 /// Nothing else the client sent is altered; `stored` is set by the store.
 pub fn prepare(statement: Statement, version: Version, authority: &Authority) -> NewStatement {
+    prepare_as(statement, version, authority, false)
+}
+
+/// [`prepare`], saying whether the sender may redefine activities (scope `define`).
+pub fn prepare_as(
+    statement: Statement,
+    version: Version,
+    authority: &Authority,
+    may_define: bool,
+) -> NewStatement {
     let id = statement.id().unwrap_or_else(Uuid::new_v4);
     let voids = statement.voids();
     let statement_ref = statement.statement_ref();
     let mut terms = terms_of(&statement);
     terms.0.push((TermKind::Authority, authority.key.clone()));
     let mut json = statement.into_json();
+    let definitions = definitions_of(&json);
+    let agent_names = agent_names_of(&json);
     if !json.contains_key("id") {
         json.insert("id".to_owned(), Value::String(id.to_string()));
     }
@@ -66,6 +78,160 @@ pub fn prepare(statement: Statement, version: Version, authority: &Authority) ->
         voids,
         statement_ref,
         terms,
+        definitions,
+        agent_names,
+        may_define,
+    }
+}
+
+/// Calls `f` with every activity in a statement: the object when it is an Activity, every
+/// context activity, and the same inside a SubStatement object.
+pub fn each_activity(json: &Map<String, Value>, f: &mut dyn FnMut(&Map<String, Value>)) {
+    if let Some(Value::Object(object)) = json.get("object") {
+        match object.get("objectType").and_then(Value::as_str) {
+            None | Some("Activity") => f(object),
+            Some("SubStatement") => each_activity(object, f),
+            _ => {}
+        }
+    }
+    if let Some(Value::Object(kinds)) = json.get("context").and_then(|c| c.get("contextActivities"))
+    {
+        for activities in kinds.values() {
+            match activities {
+                Value::Array(list) => list.iter().filter_map(Value::as_object).for_each(&mut *f),
+                Value::Object(single) => f(single),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Every activity in a statement that carries a definition, with that definition.
+pub fn definitions_of(json: &Map<String, Value>) -> Vec<(String, Map<String, Value>)> {
+    let mut found = Vec::new();
+    each_activity(json, &mut |activity| {
+        if let (Some(id), Some(Value::Object(definition))) = (
+            activity.get("id").and_then(Value::as_str),
+            activity.get("definition"),
+        ) {
+            found.push((id.to_owned(), definition.clone()));
+        }
+    });
+    found
+}
+
+/// The names a statement gives identified agents and groups, by IFI key.
+pub fn agent_names_of(json: &Map<String, Value>) -> Vec<(String, String)> {
+    fn visit(value: &Value, found: &mut Vec<(String, String)>) {
+        let Value::Object(agent) = value else {
+            return;
+        };
+        if let (Some(key), Some(name)) = (
+            xapi::ifi_key(agent),
+            agent.get("name").and_then(Value::as_str),
+        ) {
+            found.push((key, name.to_owned()));
+        }
+        if let Some(Value::Array(members)) = agent.get("member") {
+            members.iter().for_each(|m| visit(m, found));
+        }
+    }
+    fn statement(json: &Map<String, Value>, found: &mut Vec<(String, String)>) {
+        if let Some(actor) = json.get("actor") {
+            visit(actor, found);
+        }
+        if let Some(object) = json.get("object") {
+            match object.get("objectType").and_then(Value::as_str) {
+                Some("Agent" | "Group") => visit(object, found),
+                Some("SubStatement") => {
+                    if let Value::Object(sub) = object {
+                        statement(sub, found);
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some(Value::Object(context)) = json.get("context") {
+            for key in ["instructor", "team"] {
+                if let Some(agent) = context.get(key) {
+                    visit(agent, found);
+                }
+            }
+        }
+    }
+    let mut found = Vec::new();
+    statement(json, &mut found);
+    found
+}
+
+/// Merges a newer activity definition into the canonical one: language maps merge per
+/// language, every other property is replaced by the newer value (xAPI Communication §2.5:
+/// the LRS may update its canonical definition from trusted statements).
+pub fn merge_definition(canonical: &mut Map<String, Value>, newer: &Map<String, Value>) {
+    for (key, value) in newer {
+        match (canonical.get_mut(key), value) {
+            (Some(Value::Object(old)), Value::Object(new))
+                if key == "name" || key == "description" =>
+            {
+                for (language, text) in new {
+                    old.insert(language.clone(), text.clone());
+                }
+            }
+            (Some(Value::Object(old)), Value::Object(new)) if key == "extensions" => {
+                for (name, ext) in new {
+                    old.insert(name.clone(), ext.clone());
+                }
+            }
+            _ => {
+                canonical.insert(key.clone(), value.clone());
+            }
+        }
+    }
+}
+
+/// Replaces the definition of every activity in a statement by its canonical one, where the
+/// LRS has one (`format=canonical`, xAPI Communication §2.1.3).
+pub fn apply_canonical(
+    json: &mut Map<String, Value>,
+    canonical: &std::collections::HashMap<String, Map<String, Value>>,
+) {
+    fn activity(
+        value: &mut Value,
+        canonical: &std::collections::HashMap<String, Map<String, Value>>,
+    ) {
+        let Value::Object(activity) = value else {
+            return;
+        };
+        let Some(definition) = activity
+            .get("id")
+            .and_then(Value::as_str)
+            .and_then(|id| canonical.get(id))
+        else {
+            return;
+        };
+        activity.insert("definition".to_owned(), Value::Object(definition.clone()));
+    }
+    if let Some(object) = json.get_mut("object") {
+        match object.get("objectType").and_then(Value::as_str) {
+            None | Some("Activity") => activity(object, canonical),
+            Some("SubStatement") => {
+                if let Value::Object(sub) = object {
+                    apply_canonical(sub, canonical);
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(Value::Object(kinds)) = json
+        .get_mut("context")
+        .and_then(|c| c.get_mut("contextActivities"))
+    {
+        for activities in kinds.values_mut() {
+            match activities {
+                Value::Array(list) => list.iter_mut().for_each(|a| activity(a, canonical)),
+                single => activity(single, canonical),
+            }
+        }
     }
 }
 
@@ -116,12 +282,16 @@ pub fn from_stored(json: Map<String, Value>) -> Result<NewStatement, ValidationE
     if let Some(key) = authority_key {
         terms.0.push((TermKind::Authority, key));
     }
+    let json = statement.into_json();
     Ok(NewStatement {
         id,
-        json: statement.into_json(),
+        definitions: definitions_of(&json),
+        agent_names: agent_names_of(&json),
+        json,
         voids,
         statement_ref,
         terms,
+        may_define: false,
     })
 }
 
@@ -393,17 +563,45 @@ impl Cursor {
     }
 }
 
+/// How statements are written in a response: the `format`, the client's languages, and the
+/// canonical activity definitions (used by `format=canonical`).
+#[derive(Debug, Clone, Copy)]
+pub struct Rendering<'a> {
+    pub format: Format,
+    pub accept_language: &'a [String],
+    pub canonical: &'a HashMap<String, Map<String, Value>>,
+}
+
+/// Every activity id a statement mentions (object, context activities, SubStatement).
+pub fn activity_ids(json: &[u8]) -> Vec<String> {
+    let Ok(json) = serde_json::from_slice::<Map<String, Value>>(json) else {
+        return Vec::new();
+    };
+    let mut ids = Vec::new();
+    each_activity(&json, &mut |activity| {
+        if let Some(id) = activity.get("id").and_then(Value::as_str) {
+            ids.push(id.to_owned());
+        }
+    });
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
 /// Writes one stored statement in the requested format.
-pub fn render(statement: &StoredStatement, format: Format, accept_language: &[String]) -> Vec<u8> {
-    if format == Format::Exact {
+pub fn render(statement: &StoredStatement, rendering: &Rendering<'_>) -> Vec<u8> {
+    if rendering.format == Format::Exact {
         return statement.json.to_vec();
     }
-    let Ok(json) = serde_json::from_slice::<Map<String, Value>>(&statement.json) else {
+    let Ok(mut json) = serde_json::from_slice::<Map<String, Value>>(&statement.json) else {
         return statement.json.to_vec();
     };
-    let shaped = match format {
+    let shaped = match rendering.format {
         Format::Ids => xapi::format_ids(&json),
-        Format::Canonical => xapi::format_canonical(&json, accept_language),
+        Format::Canonical => {
+            apply_canonical(&mut json, rendering.canonical);
+            xapi::format_canonical(&json, rendering.accept_language)
+        }
         Format::Exact => json,
     };
     serde_json::to_vec(&shaped).unwrap_or_default()
@@ -412,8 +610,7 @@ pub fn render(statement: &StoredStatement, format: Format, accept_language: &[St
 /// Writes a `StatementResult` (xAPI Data §2.5) without re-encoding stored statements.
 pub fn statement_result(
     statements: &[StoredStatement],
-    format: Format,
-    accept_language: &[String],
+    rendering: &Rendering<'_>,
     more: Option<&str>,
 ) -> Vec<u8> {
     let size: usize = statements.iter().map(|s| s.json.len() + 1).sum();
@@ -423,7 +620,7 @@ pub fn statement_result(
         if i > 0 {
             out.push(b',');
         }
-        out.extend_from_slice(&render(statement, format, accept_language));
+        out.extend_from_slice(&render(statement, rendering));
     }
     out.extend_from_slice(b"],\"more\":");
     let more = Value::String(more.unwrap_or_default().to_owned());

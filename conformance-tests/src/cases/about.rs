@@ -29,11 +29,24 @@ pub fn cases() -> Vec<Case> {
             "Communication 2.8.s5.b4 / XAPI-00321: about does not reject an unsupported version header",
             about_ignores_version_header,
         ),
+        Case::both(
+            "Communication 3.3.s3.b1: the about response carries X-Experience-API-Version",
+            about_version_header,
+        ),
+        Case::both(
+            "Communication 1.1 / XAPI-00126: HEAD about returns 200 without a body",
+            about_head,
+        ),
     ]
 }
 
 async fn about_without_auth_or_version(ctx: Ctx) -> CaseResult {
-    let reply = ctx.get("about").auth(Auth::Absent).version(None).send().await?;
+    let reply = ctx
+        .get("about")
+        .auth(Auth::Absent)
+        .version(None)
+        .send()
+        .await?;
     reply.expect(200)?;
     let body = reply.json()?;
     ensure(body.get("version").is_some(), || {
@@ -45,7 +58,9 @@ async fn fetch_about(ctx: &Ctx) -> Result<Value, String> {
     let reply = ctx.get("about").send().await?;
     reply.expect(200)?;
     let body = reply.json()?;
-    ensure(body.is_object(), || format!("about is not a JSON object: {}", reply.describe()))?;
+    ensure(body.is_object(), || {
+        format!("about is not a JSON object: {}", reply.describe())
+    })?;
     Ok(body)
 }
 
@@ -112,4 +127,21 @@ async fn about_ignores_version_header(ctx: Ctx) -> CaseResult {
             .map_err(|e| format!("with version header {header:?}: {e}"))?;
     }
     Ok(())
+}
+
+async fn about_version_header(ctx: Ctx) -> CaseResult {
+    let reply = ctx.get("about").send().await?;
+    reply.expect(200)?;
+    let value = reply.header(crate::client::VERSION_HEADER)?;
+    ensure(!value.trim().is_empty(), || {
+        format!("empty version header: {}", reply.describe())
+    })
+}
+
+async fn about_head(ctx: Ctx) -> CaseResult {
+    let reply = ctx.head("about").send().await?;
+    reply.expect(200)?;
+    ensure(reply.body.is_empty(), || {
+        format!("HEAD returned a {}-byte body", reply.body.len())
+    })
 }

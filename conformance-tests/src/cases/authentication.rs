@@ -55,7 +55,11 @@ pub fn cases() -> Vec<Case> {
 }
 
 async fn basic_accepted(ctx: Ctx) -> CaseResult {
-    let reply = ctx.get("statements").query(&[("limit", "1")]).send().await?;
+    let reply = ctx
+        .get("statements")
+        .query(&[("limit", "1")])
+        .send()
+        .await?;
     reply.expect(200)
 }
 
@@ -111,7 +115,10 @@ async fn wrong_secret(ctx: Ctx) -> CaseResult {
 async fn unknown_key(ctx: Ctx) -> CaseResult {
     let reply = ctx
         .get("statements")
-        .auth(Auth::Basic(format!("unknown-{}", uuid()), "whatever".to_owned()))
+        .auth(Auth::Basic(
+            format!("unknown-{}", uuid()),
+            "whatever".to_owned(),
+        ))
         .send()
         .await?;
     reply.expect_error(&ctx, 401)

@@ -106,7 +106,13 @@ impl Probe {
     async fn send(self, ctx: &Ctx) -> Result<Reply, String> {
         let fx = Fx::new();
         let (reply, expected) = match self {
-            Probe::QueryOk => (ctx.get("statements").query(&[("limit", "1")]).send().await?, 200),
+            Probe::QueryOk => (
+                ctx.get("statements")
+                    .query(&[("limit", "1")])
+                    .send()
+                    .await?,
+                200,
+            ),
             Probe::ByIdOk => {
                 let statement = fx.statement();
                 ctx.post_statements(&statement).await?;
@@ -135,7 +141,10 @@ impl Probe {
                 (reply, 400)
             }
             Probe::Unauthorized => (ctx.get("statements").auth(Auth::Absent).send().await?, 401),
-            Probe::PostOk => (ctx.post("statements").json(&fx.statement()).send().await?, 200),
+            Probe::PostOk => (
+                ctx.post("statements").json(&fx.statement()).send().await?,
+                200,
+            ),
             Probe::PutNoContent => {
                 let statement = fx.statement();
                 let reply = ctx
@@ -162,7 +171,9 @@ impl Probe {
 async fn version_header_present(ctx: Ctx, probe: Probe) -> CaseResult {
     let reply = probe.send(&ctx).await?;
     let value = reply.header(VERSION_HEADER)?;
-    ensure(!value.trim().is_empty(), || format!("empty {VERSION_HEADER}: {}", reply.describe()))
+    ensure(!value.trim().is_empty(), || {
+        format!("empty {VERSION_HEADER}: {}", reply.describe())
+    })
 }
 
 async fn consistent_through_present(ctx: Ctx, probe: Probe) -> CaseResult {
@@ -177,7 +188,12 @@ async fn one_date_header(ctx: Ctx) -> CaseResult {
         let reply = probe.send(&ctx).await?;
         let count = reply.header_count("date");
         ensure(count == 1, || {
-            format!("{} Date headers on {}: {}", count, probe.label(), reply.describe())
+            format!(
+                "{} Date headers on {}: {}",
+                count,
+                probe.label(),
+                reply.describe()
+            )
         })?;
     }
     Ok(())
@@ -185,14 +201,26 @@ async fn one_date_header(ctx: Ctx) -> CaseResult {
 
 fn expect_json_content_type(reply: &Reply) -> CaseResult {
     let value = reply.header("content-type")?;
-    let media = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let media = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     ensure(media == "application/json", || {
-        format!("Content-Type is {value:?}, expected application/json: {}", reply.describe())
+        format!(
+            "Content-Type is {value:?}, expected application/json: {}",
+            reply.describe()
+        )
     })
 }
 
 async fn content_type_query(ctx: Ctx) -> CaseResult {
-    let reply = ctx.get("statements").query(&[("limit", "1")]).send().await?;
+    let reply = ctx
+        .get("statements")
+        .query(&[("limit", "1")])
+        .send()
+        .await?;
     reply.expect(200)?;
     expect_json_content_type(&reply)
 }
@@ -216,7 +244,11 @@ async fn content_type_attachments_false(ctx: Ctx) -> CaseResult {
     reply.expect(200)?;
     expect_json_content_type(&reply)?;
     let result = crate::ops::parse_result(&reply)?;
-    check::same_id_set("statements", &crate::ops::ids(&result.statements), &[id_of(&statement)])
+    check::same_id_set(
+        "statements",
+        &crate::ops::ids(&result.statements),
+        &[id_of(&statement)],
+    )
 }
 
 #[derive(Clone, Copy)]
@@ -257,11 +289,24 @@ async fn head_like_get(ctx: Ctx, target: HeadTarget) -> CaseResult {
             ("voidedStatementId".to_owned(), uuid()),
         ],
     };
-    let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let pairs: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     let get = ctx.get("statements").query(&pairs).send().await?;
+    let expected = match target {
+        HeadTarget::Query | HeadTarget::ById => 200,
+        HeadTarget::Unknown => 404,
+        HeadTarget::Invalid => 400,
+    };
+    get.expect(expected)
+        .map_err(|e| format!("the GET to compare with: {e}"))?;
     let head = ctx.head("statements").query(&pairs).send().await?;
     ensure(head.status == get.status, || {
-        format!("HEAD answered {} but GET answered {}", head.status, get.status)
+        format!(
+            "HEAD answered {} but GET answered {}",
+            head.status, get.status
+        )
     })?;
     ensure(head.body.is_empty(), || {
         format!("HEAD returned a {}-byte body", head.body.len())

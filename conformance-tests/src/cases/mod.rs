@@ -16,23 +16,59 @@ mod voiding;
 
 use crate::harness::Case;
 
-/// Every case, in the order they are reported.
+/// Every case, in the order they are reported, tagged with its area (module name).
 pub fn all() -> Vec<Case> {
-    [
-        about::cases(),
-        versioning::cases(),
-        authentication::cases(),
-        headers::cases(),
-        put::cases(),
-        post::cases(),
-        get_single::cases(),
-        query_filters::cases(),
-        paging::cases(),
-        voiding::cases(),
-        validation::cases(),
-        limits::cases(),
-    ]
-    .into_iter()
-    .flatten()
-    .collect()
+    let areas: [(&'static str, Vec<Case>); 12] = [
+        ("about", about::cases()),
+        ("versioning", versioning::cases()),
+        ("authentication", authentication::cases()),
+        ("headers", headers::cases()),
+        ("put", put::cases()),
+        ("post", post::cases()),
+        ("get-single", get_single::cases()),
+        ("query-filters", query_filters::cases()),
+        ("paging", paging::cases()),
+        ("voiding", voiding::cases()),
+        ("validation", validation::cases()),
+        ("limits", limits::cases()),
+    ];
+    areas
+        .into_iter()
+        .flat_map(|(area, cases)| {
+            cases.into_iter().map(move |mut case| {
+                case.area = area;
+                case
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::all;
+
+    /// Names identify cases in reports and `--filter`, so they must be unique, and each
+    /// must cite where in the spec its requirement lives.
+    #[test]
+    fn names_are_unique_and_cite_the_spec() {
+        let cases = all();
+        let mut seen = HashSet::new();
+        for case in &cases {
+            assert!(
+                seen.insert(case.name.as_str()),
+                "duplicate case name: {}",
+                case.name
+            );
+            let cites = ["Communication ", "Data ", "RFC ", "xAPI 2.0 "]
+                .iter()
+                .any(|prefix| case.name.starts_with(prefix));
+            assert!(
+                cites,
+                "case name does not start with a spec reference: {}",
+                case.name
+            );
+        }
+    }
 }

@@ -37,7 +37,9 @@ pub fn cases() -> Vec<Case> {
     }
     for header in ["1.0", "1.0.0", "1.0.1", "1.0.9"] {
         cases.push(Case::new(
-            format!("Communication 3.3.s3.b3, 3.3.s3.b5: version header {header:?} is accepted as 1.0.x"),
+            format!(
+                "Communication 3.3.s3.b3, 3.3.s3.b5: version header {header:?} is accepted as 1.0.x"
+            ),
             Versions::Only(XapiVersion::V1_0_3),
             move |ctx| accepted_version(ctx, header),
         ));
@@ -71,7 +73,11 @@ async fn get_without_version(ctx: Ctx) -> CaseResult {
 
 /// After a rejected write, the statement must not be retrievable (checked with a valid request).
 async fn not_stored(ctx: &Ctx, id: &str) -> CaseResult {
-    let reply = ctx.get("statements").query(&[("statementId", id)]).send().await?;
+    let reply = ctx
+        .get("statements")
+        .query(&[("statementId", id)])
+        .send()
+        .await?;
     reply
         .expect(404)
         .map_err(|e| format!("the rejected statement was stored anyway: {e}"))
@@ -80,7 +86,12 @@ async fn not_stored(ctx: &Ctx, id: &str) -> CaseResult {
 async fn post_without_version(ctx: Ctx) -> CaseResult {
     let fx = Fx::new();
     let statement = fx.statement();
-    let reply = ctx.post("statements").version(None).json(&statement).send().await?;
+    let reply = ctx
+        .post("statements")
+        .version(None)
+        .json(&statement)
+        .send()
+        .await?;
     reply.expect_error(&ctx, 400)?;
     not_stored(&ctx, &id_of(&statement)).await
 }
@@ -135,12 +146,19 @@ async fn accepted_version(ctx: Ctx, header: &str) -> CaseResult {
 }
 
 async fn response_version_line(ctx: Ctx) -> CaseResult {
-    let reply = ctx.get("statements").query(&[("limit", "1")]).send().await?;
+    let reply = ctx
+        .get("statements")
+        .query(&[("limit", "1")])
+        .send()
+        .await?;
     reply.expect(200)?;
     let value = reply.header(VERSION_HEADER)?;
     let prefix = ctx.version.line_prefix();
     ensure(value.starts_with(prefix), || {
-        format!("requested {}, the response says {VERSION_HEADER}: {value}", ctx.version.header())
+        format!(
+            "requested {}, the response says {VERSION_HEADER}: {value}",
+            ctx.version.header()
+        )
     })
 }
 
@@ -169,7 +187,9 @@ async fn retained_statement_version(ctx: Ctx) -> CaseResult {
     let sent = ctx.version.default_statement_version();
     statement["version"] = json!(sent);
     let version = stored_version(&ctx, &statement).await?;
-    ensure(version == sent, || format!("sent version {sent}, got {version}"))
+    ensure(version == sent, || {
+        format!("sent version {sent}, got {version}")
+    })
 }
 
 async fn statement_version_1_0_9(ctx: Ctx) -> CaseResult {
@@ -177,5 +197,7 @@ async fn statement_version_1_0_9(ctx: Ctx) -> CaseResult {
     let mut statement = fx.statement();
     statement["version"] = json!("1.0.9");
     let version = stored_version(&ctx, &statement).await?;
-    ensure(version == "1.0.9", || format!("sent version 1.0.9, got {version}"))
+    ensure(version == "1.0.9", || {
+        format!("sent version 1.0.9, got {version}")
+    })
 }

@@ -2,6 +2,7 @@
 //! cross-cutting layers (request log, xAPI version header, authentication extractors).
 
 mod admin;
+mod resources;
 mod xapi_api;
 
 use std::sync::{Arc, OnceLock};

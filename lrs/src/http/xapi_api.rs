@@ -17,7 +17,7 @@ use xapi::{JsonLimits, Version};
 use super::{AppState, Authenticated, media_type, method_not_allowed, query_pairs, read_body};
 use crate::auth::{Principal, StatementRead};
 use crate::error::ApiError;
-use crate::statements::{self, Cursor, Format, QueryLimits, StatementGet};
+use crate::statements::{self, Cursor, Format, QueryLimits, Rendering, StatementGet};
 use crate::storage::{StatementQuery, StoredStatement, TermKind};
 
 const VERSION_HEADER: HeaderName = HeaderName::from_static("x-experience-api-version");
@@ -37,6 +37,7 @@ pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/about", get(about).fallback(method_not_allowed))
         .merge(statements)
+        .merge(super::resources::router())
         .fallback(|| async { crate::error::ApiError::NotFound })
         .layer(middleware::from_fn(version_header))
 }
@@ -76,9 +77,9 @@ async fn consistent_through(
 }
 
 /// An authenticated xAPI request with a version we speak.
-struct XapiRequest {
-    version: Version,
-    principal: std::sync::Arc<Principal>,
+pub(super) struct XapiRequest {
+    pub(super) version: Version,
+    pub(super) principal: std::sync::Arc<Principal>,
 }
 
 impl FromRequestParts<AppState> for XapiRequest {
@@ -165,8 +166,12 @@ async fn store_batch(
     let mut batch = Vec::with_capacity(parsed.len());
     let mut seen = std::collections::HashSet::with_capacity(parsed.len());
     for (i, statement) in parsed.into_iter().enumerate() {
-        let mut prepared =
-            statements::prepare(statement, request.version, &request.principal.authority);
+        let mut prepared = statements::prepare_as(
+            statement,
+            request.version,
+            &request.principal.authority,
+            request.principal.can_define(),
+        );
         if !seen.insert(prepared.id) {
             return Err(ApiError::invalid(
                 format!("$[{i}].id"),
@@ -389,7 +394,15 @@ async fn get_statements(
                 .filter(|s| s.voided == voided)
                 .filter(|s| readable(&request.principal, s, read))
                 .ok_or(ApiError::NotFound)?;
-            let json = statements::render(&found, format, &languages);
+            let canonical =
+                canonical_definitions(&state, &request, format, std::slice::from_ref(&found))
+                    .await?;
+            let rendering = Rendering {
+                format,
+                accept_language: &languages,
+                canonical: &canonical,
+            };
+            let json = statements::render(&found, &rendering);
             let mut response = statement_response(json, attachments);
             response
                 .headers_mut()
@@ -443,7 +456,13 @@ async fn run_query(
         )
     });
     let last_modified = page.statements.iter().map(|s| s.stored).max();
-    let body = statements::statement_result(&page.statements, format, languages, more.as_deref());
+    let canonical = canonical_definitions(state, request, format, &page.statements).await?;
+    let rendering = Rendering {
+        format,
+        accept_language: languages,
+        canonical: &canonical,
+    };
+    let body = statements::statement_result(&page.statements, &rendering, more.as_deref());
     let mut response = statement_response(body, attachments);
     if let Some(time) = last_modified {
         response
@@ -451,4 +470,35 @@ async fn run_query(
             .insert(header::LAST_MODIFIED, http_date(time));
     }
     Ok(response)
+}
+
+/// The canonical definitions of the activities in `statements`, when `format=canonical` asks
+/// for them (Communication §2.1.3).
+async fn canonical_definitions(
+    state: &AppState,
+    request: &XapiRequest,
+    format: Format,
+    statements: &[StoredStatement],
+) -> Result<std::collections::HashMap<String, serde_json::Map<String, serde_json::Value>>, ApiError>
+{
+    let mut canonical = std::collections::HashMap::new();
+    if format != Format::Canonical {
+        return Ok(canonical);
+    }
+    for statement in statements {
+        for id in statements::activity_ids(&statement.json) {
+            if canonical.contains_key(&id) {
+                continue;
+            }
+            if let Some(definition) = state
+                .stores
+                .statements
+                .activity_definition(request.principal.tenant, &id)
+                .await?
+            {
+                canonical.insert(id, definition);
+            }
+        }
+    }
+    Ok(canonical)
 }

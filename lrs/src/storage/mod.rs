@@ -96,6 +96,14 @@ pub struct NewStatement {
     /// inherited (xAPI Communication §2.1.3 "Filter Conditions for StatementRefs").
     pub statement_ref: Option<Uuid>,
     pub terms: Terms,
+    /// Activity definitions the statement carries, merged into the canonical ones
+    /// (xAPI Communication §2.5).
+    pub definitions: Vec<(String, Map<String, Value>)>,
+    /// Names the statement gives agents, by IFI key, for the Agents Resource (§2.4).
+    pub agent_names: Vec<(String, String)>,
+    /// Whether the sender may change an activity's canonical definition once it has one
+    /// (scope `define`); otherwise only a first definition is recorded.
+    pub may_define: bool,
 }
 
 /// What a stored statement can be found by, as (kind, value) pairs.
@@ -201,6 +209,20 @@ pub trait StatementStore: Send + Sync {
 
     /// A time before which every statement that is or will be stored is visible to queries.
     async fn consistent_through(&self) -> Result<DateTime<Utc>, StorageError>;
+
+    /// The canonical definition of an activity, as merged from the statements stored.
+    async fn activity_definition(
+        &self,
+        tenant: TenantId,
+        activity_id: &str,
+    ) -> Result<Option<Map<String, Value>>, StorageError>;
+
+    /// The names statements gave the agent with this IFI key, oldest first.
+    async fn agent_names(
+        &self,
+        tenant: TenantId,
+        ifi_key: &str,
+    ) -> Result<Vec<String>, StorageError>;
 }
 
 /// Which document collection, and which owner within it, a document belongs to

@@ -38,7 +38,9 @@ macro_rules! storage_test_suite {
             documents_round_trip_with_concurrency,
             documents_merge_json_objects_only,
             documents_list_and_delete_scopes,
-            tenants_and_credentials
+            tenants_and_credentials,
+            activity_definitions_merge_by_trust,
+            agent_names_accumulate
         );
     };
     (@cases $fresh:path; $($case:ident),* $(,)?) => {
@@ -74,6 +76,11 @@ fn statement(actor: u32, verb: &str, activity: &str) -> Value {
 fn new(value: Value) -> NewStatement {
     let parsed = Statement::parse(value, Version::V2_0_0, "$").expect("suite statement is valid");
     prepare(parsed, Version::V2_0_0, &authority())
+}
+
+fn new_defining(value: Value) -> NewStatement {
+    let parsed = Statement::parse(value, Version::V2_0_0, "$").expect("suite statement is valid");
+    crate::statements::prepare_as(parsed, Version::V2_0_0, &authority(), true)
 }
 
 fn with_id(mut value: Value, id: Uuid) -> Value {
@@ -895,4 +902,115 @@ pub async fn tenants_and_credentials(stores: Stores) {
         Err(RegistryError::NotFound(_))
     ));
     assert_eq!(tenants.list_credentials().await.expect("list").len(), 1);
+}
+
+fn defined(name: &str, description: Option<(&str, &str)>) -> Value {
+    let mut value = statement(1, "did", "defined");
+    value["object"]["definition"] = json!({"name": {"en-US": name}});
+    if let Some((lang, text)) = description {
+        value["object"]["definition"]["description"] = json!({lang: text});
+    }
+    value
+}
+
+pub async fn activity_definitions_merge_by_trust(stores: Stores) {
+    let id = activity_id("defined");
+    assert!(
+        stores
+            .statements
+            .activity_definition(T1, &id)
+            .await
+            .expect("get")
+            .is_none()
+    );
+    stores
+        .statements
+        .insert(T1, vec![new(defined("First", None))])
+        .await
+        .expect("insert");
+    let first = stores
+        .statements
+        .activity_definition(T1, &id)
+        .await
+        .expect("get");
+    assert_eq!(
+        first,
+        Some(
+            json!({"name": {"en-US": "First"}})
+                .as_object()
+                .cloned()
+                .expect("object")
+        )
+    );
+    // Without `define`, a known definition is not changed.
+    stores
+        .statements
+        .insert(T1, vec![new(defined("Second", None))])
+        .await
+        .expect("insert");
+    assert_eq!(
+        stores
+            .statements
+            .activity_definition(T1, &id)
+            .await
+            .expect("get"),
+        first
+    );
+    // With `define`, language maps merge per language and other properties are replaced.
+    stores
+        .statements
+        .insert(
+            T1,
+            vec![new_defining(defined("Third", Some(("fr-FR", "Troisième"))))],
+        )
+        .await
+        .expect("insert");
+    let merged = stores
+        .statements
+        .activity_definition(T1, &id)
+        .await
+        .expect("get")
+        .expect("some");
+    assert_eq!(
+        Value::Object(merged),
+        json!({"name": {"en-US": "Third"}, "description": {"fr-FR": "Troisième"}})
+    );
+    assert!(
+        stores
+            .statements
+            .activity_definition(T2, &id)
+            .await
+            .expect("get")
+            .is_none(),
+        "tenant isolation"
+    );
+}
+
+pub async fn agent_names_accumulate(stores: Stores) {
+    let named = |name: &str| {
+        let mut value = statement(5, "did", "a");
+        value["actor"]["name"] = json!(name);
+        new(value)
+    };
+    stores
+        .statements
+        .insert(T1, vec![named("Ada"), named("Ada L."), named("Ada")])
+        .await
+        .expect("insert");
+    assert_eq!(
+        stores
+            .statements
+            .agent_names(T1, &agent_key(5))
+            .await
+            .expect("names"),
+        vec!["Ada", "Ada L."]
+    );
+    assert!(
+        stores
+            .statements
+            .agent_names(T2, &agent_key(5))
+            .await
+            .expect("names")
+            .is_empty()
+    );
 }

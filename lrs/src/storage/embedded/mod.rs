@@ -11,6 +11,8 @@
 //!   its target (xAPI Data §2.3.2: the LRS must not reject it), so the record is kept either way.
 //! - `documents`: tenant ‖ scope kind ‖ hash(scope) ‖ document id → updated ‖ type ‖ etag ‖ body.
 //! - `registry`: tenants and credentials as JSON.
+//! - `activities`: tenant ‖ activity id → canonical definition (JSON), merged at write time.
+//! - `agents`: tenant ‖ hash(IFI key) → names statements gave that agent (JSON array).
 //!
 //! Writes are serialised by one mutex and committed as one atomic batch each; the journal is
 //! handed to the operating system before a write is acknowledged, so an acknowledged write
@@ -77,6 +79,8 @@ struct Inner {
     voids: Keyspace,
     documents: Keyspace,
     registry: Keyspace,
+    activities: Keyspace,
+    agents: Keyspace,
     clock: Arc<dyn Clock>,
     /// How far the journal is pushed before a write is acknowledged.
     durability: PersistMode,
@@ -118,6 +122,8 @@ impl EmbeddedStore {
         let voids = open("voids")?;
         let documents = open("documents")?;
         let registry = open("registry")?;
+        let activities = open("activities")?;
+        let agents = open("agents")?;
         let last_seq = match statements.last_key_value() {
             Some(guard) => {
                 let key = guard.key().map_err(map_err)?;
@@ -133,6 +139,8 @@ impl EmbeddedStore {
             voids,
             documents,
             registry,
+            activities,
+            agents,
             clock,
             // Buffer: handed to the OS, survives the process dying; SyncData: on the disk.
             durability: if options.fsync {

@@ -210,6 +210,9 @@ impl Inner {
         let mut seq = first_seq;
         let mut new_seqs: HashMap<Uuid, u64> = HashMap::new();
         let mut terms_of: HashMap<u64, Vec<[u8; 21]>> = HashMap::new();
+        // Canonical definitions and agent names touched by this batch: (value, changed).
+        let mut canonical: HashMap<String, (Option<Map<String, Value>>, bool)> = HashMap::new();
+        let mut names: HashMap<String, (Vec<String>, bool)> = HashMap::new();
         for statement in fresh {
             let NewStatement {
                 id,
@@ -217,7 +220,41 @@ impl Inner {
                 voids,
                 statement_ref,
                 terms,
+                definitions,
+                agent_names,
+                may_define,
             } = statement;
+            for (activity_id, definition) in definitions {
+                let entry = match canonical.entry(activity_id) {
+                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        let stored = self.activity_definition(tenant, e.key())?;
+                        e.insert((stored, false))
+                    }
+                };
+                match &mut entry.0 {
+                    None => *entry = (Some(definition), true),
+                    Some(existing) if may_define => {
+                        let before = existing.clone();
+                        crate::statements::merge_definition(existing, &definition);
+                        entry.1 |= *existing != before;
+                    }
+                    Some(_) => {}
+                }
+            }
+            for (key, name) in agent_names {
+                let entry = match names.entry(key) {
+                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        let stored = self.agent_names(tenant, e.key())?;
+                        e.insert((stored, false))
+                    }
+                };
+                if !entry.0.contains(&name) {
+                    entry.0.push(name);
+                    entry.1 = true;
+                }
+            }
             stamp(&mut json, seq_to_time(seq));
             let bytes =
                 serde_json::to_vec(&json).map_err(|e| StorageError::corrupt(e.to_string()))?;
@@ -253,6 +290,20 @@ impl Inner {
             new_seqs.insert(id, seq);
             terms_of.insert(seq, prefixes);
             seq += 1;
+        }
+        for (activity_id, (definition, changed)) in canonical {
+            if let (Some(definition), true) = (definition, changed) {
+                let json = serde_json::to_vec(&definition)
+                    .map_err(|e| StorageError::corrupt(e.to_string()))?;
+                batch.insert(&self.activities, activity_key(tenant, &activity_id), json);
+            }
+        }
+        for (key, (list, changed)) in names {
+            if changed {
+                let json =
+                    serde_json::to_vec(&list).map_err(|e| StorageError::corrupt(e.to_string()))?;
+                batch.insert(&self.agents, agent_key(tenant, &key), json);
+            }
         }
         self.commit(batch)?;
         Ok(seq - 1)
@@ -376,6 +427,49 @@ impl Inner {
     }
 }
 
+fn activity_key(tenant: TenantId, activity_id: &str) -> Vec<u8> {
+    [&tenant.0.to_be_bytes()[..], activity_id.as_bytes()].concat()
+}
+
+fn agent_key(tenant: TenantId, ifi_key: &str) -> [u8; 20] {
+    let mut key = [0u8; 20];
+    key[..4].copy_from_slice(&tenant.0.to_be_bytes());
+    key[4..].copy_from_slice(&hash16(&[ifi_key.as_bytes()]));
+    key
+}
+
+impl Inner {
+    fn activity_definition(
+        &self,
+        tenant: TenantId,
+        activity_id: &str,
+    ) -> Result<Option<Map<String, Value>>, StorageError> {
+        match self
+            .activities
+            .get(activity_key(tenant, activity_id))
+            .map_err(map_err)?
+        {
+            Some(value) => serde_json::from_slice(&value)
+                .map(Some)
+                .map_err(|e| StorageError::corrupt(e.to_string())),
+            None => Ok(None),
+        }
+    }
+
+    fn agent_names(&self, tenant: TenantId, ifi_key: &str) -> Result<Vec<String>, StorageError> {
+        match self
+            .agents
+            .get(agent_key(tenant, ifi_key))
+            .map_err(map_err)?
+        {
+            Some(value) => {
+                serde_json::from_slice(&value).map_err(|e| StorageError::corrupt(e.to_string()))
+            }
+            None => Ok(Vec::new()),
+        }
+    }
+}
+
 /// Which filter drives a scan: the one likely to match the fewest statements.
 fn driver_rank(kind: TermKind) -> u8 {
     match kind {
@@ -420,5 +514,25 @@ impl StatementStore for EmbeddedStore {
 
     async fn consistent_through(&self) -> Result<DateTime<Utc>, StorageError> {
         Ok(self.inner.consistent_through())
+    }
+
+    async fn activity_definition(
+        &self,
+        tenant: TenantId,
+        activity_id: &str,
+    ) -> Result<Option<Map<String, Value>>, StorageError> {
+        let activity_id = activity_id.to_owned();
+        self.blocking(move |inner| inner.activity_definition(tenant, &activity_id))
+            .await
+    }
+
+    async fn agent_names(
+        &self,
+        tenant: TenantId,
+        ifi_key: &str,
+    ) -> Result<Vec<String>, StorageError> {
+        let ifi_key = ifi_key.to_owned();
+        self.blocking(move |inner| inner.agent_names(tenant, &ifi_key))
+            .await
     }
 }
