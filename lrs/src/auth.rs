@@ -231,6 +231,8 @@ pub struct Authenticator {
     cache: Mutex<HashMap<String, CacheEntry>>,
     salt: [u8; 32],
     ttl: Duration,
+    /// The xAPI version each credential last spoke, to answer a request that names none.
+    versions: Mutex<HashMap<String, xapi::Version>>,
 }
 
 impl Authenticator {
@@ -242,6 +244,7 @@ impl Authenticator {
             cache: Mutex::new(HashMap::new()),
             salt: rand::rng().random(),
             ttl: Duration::from_secs(60),
+            versions: Mutex::new(HashMap::new()),
         }
     }
 
@@ -316,6 +319,20 @@ impl Authenticator {
             },
         );
         Ok(Ok(principal))
+    }
+
+    /// Remembers the version an authenticated credential spoke.
+    pub fn remember_version(&self, key: &str, version: xapi::Version) {
+        let mut versions = self.versions.lock();
+        if versions.get(key) != Some(&version) {
+            versions.insert(key.to_owned(), version);
+        }
+    }
+
+    /// The version the credential named in an `Authorization` header last spoke, if any.
+    pub fn last_version(&self, header: Option<&str>) -> Option<xapi::Version> {
+        let (key, _) = parse_basic(header?).ok()?;
+        self.versions.lock().get(&key).copied()
     }
 
     /// Drops a cached credential, e.g. after it was revoked.

@@ -126,6 +126,12 @@ impl From<DocumentError> for ApiError {
                 "json-merge",
                 "a document can be merged only when the stored and the posted document are both JSON objects",
             ),
+            DocumentError::Exists => ApiError::Conflict(
+                "a document already exists here and a PUT without If-Match or If-None-Match cannot replace it; \
+                 GET the document to check its current state, then PUT again with If-Match set to its ETag \
+                 (xAPI Communication §3.1)"
+                    .to_owned(),
+            ),
             DocumentError::Storage(e) => ApiError::Storage(e),
         }
     }

@@ -7,6 +7,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod multipart;
 pub mod registry;
 pub mod statements;
 pub mod storage;

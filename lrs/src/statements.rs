@@ -81,6 +81,7 @@ pub fn prepare_as(
         definitions,
         agent_names,
         may_define,
+        attachments: Vec::new(),
     }
 }
 
@@ -292,6 +293,7 @@ pub fn from_stored(json: Map<String, Value>) -> Result<NewStatement, ValidationE
         statement_ref,
         terms,
         may_define: false,
+        attachments: Vec::new(),
     })
 }
 

@@ -8,5 +8,6 @@ mod helpers;
 mod admin_api;
 mod cli;
 mod crash;
+mod documents;
 mod server;
 mod statements_api;

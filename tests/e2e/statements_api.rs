@@ -302,21 +302,99 @@ async fn limits_give_clear_errors() {
     assert_eq!(xapi.get("?limit=50").await.status(), 200);
 }
 
+fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(data))
+}
+
+fn with_attachment(data: &[u8], id: Uuid) -> Value {
+    let mut s = statement("att@example.com", "did", "attachments");
+    s["id"] = json!(id.to_string());
+    s["attachments"] = json!([{
+        "usageType": "http://example.com/attachment-usage/test",
+        "display": {"en-US": "A test attachment"},
+        "contentType": "text/plain",
+        "length": data.len(),
+        "sha2": sha256_hex(data)
+    }]);
+    s
+}
+
+fn multipart(statement: &Value, parts: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut body = Vec::new();
+    body.extend_from_slice(b"--xyz\r\nContent-Type: application/json\r\n\r\n");
+    body.extend_from_slice(statement.to_string().as_bytes());
+    for (headers, data) in parts {
+        body.extend_from_slice(format!("\r\n--xyz\r\n{headers}\r\n\r\n").as_bytes());
+        body.extend_from_slice(data);
+    }
+    body.extend_from_slice(b"\r\n--xyz--\r\n");
+    body
+}
+
 #[tokio::test]
-async fn multipart_requests_get_a_clear_4xx() {
+async fn attachments_round_trip_and_malformed_multipart_stores_nothing() {
     let server = Server::start();
     let xapi = server.admin_xapi();
-    let body = "--b\r\nContent-Type: application/json\r\n\r\n{}\r\n--b--\r\n";
-    let response = xapi
-        .request(Method::POST, "/statements")
-        .header("Content-Type", "multipart/mixed; boundary=b")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 415);
-    let error: Value = response.json().await.unwrap();
-    assert!(error["message"].as_str().unwrap().contains("multipart"));
+    let data = b"here is an attachment\x00\xff with binary bytes";
+    let hash = sha256_hex(data);
+    let send = |body: Vec<u8>| {
+        let xapi = xapi.clone();
+        async move {
+            xapi.request(Method::POST, "/statements")
+                .header("Content-Type", "multipart/mixed; boundary=xyz")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+
+    let bad_id = Uuid::new_v4();
+    let missing_hash = multipart(
+        &with_attachment(data, bad_id),
+        &[(
+            "Content-Type: text/plain\r\nContent-Transfer-Encoding: binary",
+            data,
+        )],
+    );
+    let refused = send(missing_hash).await;
+    assert_eq!(refused.status(), 400);
+    let error: Value = refused.json().await.unwrap();
+    assert!(
+        error["rule"].as_str().is_some_and(|r| !r.is_empty()),
+        "{error}"
+    );
+    assert_eq!(
+        xapi.get(&format!("?statementId={bad_id}")).await.status(),
+        404
+    );
+
+    let id = Uuid::new_v4();
+    let headers = format!(
+        "Content-Type: text/plain\r\nContent-Transfer-Encoding: binary\r\nX-Experience-API-Hash: {hash}"
+    );
+    let accepted = send(multipart(&with_attachment(data, id), &[(&headers, data)])).await;
+    assert_eq!(accepted.status(), 200);
+
+    let got = xapi
+        .get(&format!("?statementId={id}&attachments=true"))
+        .await;
+    assert_eq!(got.status(), 200);
+    let content_type = got.headers()["content-type"].to_str().unwrap().to_owned();
+    assert!(
+        content_type.starts_with("multipart/mixed"),
+        "{content_type}"
+    );
+    let body = got.bytes().await.unwrap();
+    assert!(
+        body.windows(data.len()).any(|w| w == data),
+        "the attachment data comes back"
+    );
+
+    // A JSON statement whose attachment has neither fileUrl nor data is refused.
+    let json_only = xapi.post(&with_attachment(data, Uuid::new_v4())).await;
+    assert_eq!(json_only.status(), 400);
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@ mod datatypes;
 mod format;
 mod json;
 mod path;
+mod signature;
 mod terms;
 mod time;
 mod validate;
@@ -24,6 +25,10 @@ pub use format::{
     parse_accept_language,
 };
 pub use json::parse_json_strict;
+pub use signature::{
+    SIGNATURE_CONTENT_TYPE, SIGNATURE_RULES, SIGNATURE_USAGE_TYPE, SignatureAttachment,
+    signature_attachments, verify_signature,
+};
 pub use time::{DurationUnit, IsoDuration, parse_duration, parse_timestamp};
 pub use validate::{RULES, VOIDED_VERB};
 

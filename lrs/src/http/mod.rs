@@ -2,7 +2,10 @@
 //! cross-cutting layers (request log, xAPI version header, authentication extractors).
 
 mod admin;
+mod alternate;
+mod documents;
 mod resources;
+mod statement_body;
 mod xapi_api;
 
 use std::sync::{Arc, OnceLock};
@@ -16,6 +19,7 @@ use axum::http::{HeaderMap, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use tower::Layer as _;
 
 use crate::auth::{AuthError, Authenticator, Principal};
 use crate::clock::Clock;
@@ -34,8 +38,11 @@ pub struct AppState {
 
 /// The whole HTTP API.
 pub fn router(state: AppState) -> Router {
+    // The alternate request syntax is rewritten before routing, so it wraps the xAPI router.
+    let xapi = middleware::from_fn(alternate::rewrite)
+        .layer(xapi_api::router(state.clone()).with_state(state.clone()));
     Router::new()
-        .nest("/xapi", xapi_api::router(state.clone()))
+        .nest_service("/xapi", xapi)
         .nest("/admin", admin::router())
         .fallback(|| async { ApiError::NotFound })
         .layer(middleware::from_fn(log_requests))

@@ -12,11 +12,13 @@ use axum::routing::get;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
-use xapi::{JsonLimits, Version};
+use xapi::Version;
 
-use super::{AppState, Authenticated, media_type, method_not_allowed, query_pairs, read_body};
+use super::statement_body::read_statements;
+use super::{AppState, Authenticated, method_not_allowed, query_pairs};
 use crate::auth::{Principal, StatementRead};
 use crate::error::ApiError;
+use crate::multipart;
 use crate::statements::{self, Cursor, Format, QueryLimits, Rendering, StatementGet};
 use crate::storage::{StatementQuery, StoredStatement, TermKind};
 
@@ -33,23 +35,35 @@ pub fn router(state: AppState) -> Router<AppState> {
                 .post(post_statements)
                 .fallback(method_not_allowed),
         )
-        .layer(middleware::from_fn_with_state(state, consistent_through));
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            consistent_through,
+        ));
     Router::new()
         .route("/about", get(about).fallback(method_not_allowed))
         .merge(statements)
         .merge(super::resources::router())
+        .merge(super::documents::router())
         .fallback(|| async { crate::error::ApiError::NotFound })
-        .layer(middleware::from_fn(version_header))
+        .layer(middleware::from_fn_with_state(state, version_header))
 }
 
 /// Every xAPI response carries `X-Experience-API-Version` (Communication §3.3): the version
-/// the request asked for, or the newest one when it asked for none we speak.
-async fn version_header(request: Request, next: Next) -> Response {
+/// the request asked for; when it asked for none we speak, the version its credential last
+/// spoke (a client that forgot the header is told in its own version), else the newest.
+async fn version_header(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let version = request
         .headers()
         .get(VERSION_HEADER)
         .and_then(|v| v.to_str().ok())
         .and_then(Version::from_header)
+        .or_else(|| {
+            let authorization = request
+                .headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok());
+            state.auth.last_version(authorization)
+        })
         .unwrap_or(Version::V2_0_0);
     let mut response = next.run(request).await;
     response
@@ -108,6 +122,7 @@ impl FromRequestParts<AppState> for XapiRequest {
                     )
                 })?,
         };
+        state.auth.remember_version(&principal.key, version);
         Ok(XapiRequest { version, principal })
     }
 }
@@ -125,37 +140,11 @@ async fn about() -> Response {
     .into_response()
 }
 
-/// Refuses request shapes this resource does not take, before the body is read.
-fn check_write_request(uri: &Uri, headers: &HeaderMap) -> Result<(), ApiError> {
-    if query_pairs(uri).iter().any(|(k, _)| k == "method") {
-        return Err(ApiError::invalid(
-            "method",
-            "alternate-request-syntax",
-            "the alternate request syntax is not accepted",
-        ));
-    }
-    match media_type(headers).as_deref() {
-        Some("application/json") => Ok(()),
-        Some(t) if t.starts_with("multipart/") => Err(ApiError::UnsupportedMediaType(
-            "statements with attachment data (multipart/mixed) are not accepted by this server; send application/json with fileUrl attachments".to_owned(),
-        )),
-        Some(other) => Err(ApiError::invalid(
-            "Content-Type",
-            "content-type",
-            format!("must be application/json, not {other}"),
-        )),
-        None => Err(ApiError::invalid(
-            "Content-Type",
-            "content-type",
-            "the header is required and must be application/json",
-        )),
-    }
-}
-
 async fn store_batch(
     state: &AppState,
     request: &XapiRequest,
     parsed: Vec<xapi::Statement>,
+    attachments: Vec<(String, bytes::Bytes)>,
 ) -> Result<Vec<Uuid>, ApiError> {
     if parsed.len() > state.config.max_batch {
         return Err(ApiError::TooLarge {
@@ -187,6 +176,10 @@ async fn store_batch(
         xapi::context_activities_as_arrays(&mut prepared.json);
         batch.push(prepared);
     }
+    // Attachment data is stored once per hash, in the same atomic write as the statements.
+    if let Some(first) = batch.first_mut() {
+        first.attachments = attachments;
+    }
     Ok(state
         .stores
         .statements
@@ -210,7 +203,6 @@ async fn put_statement(
     body: Body,
 ) -> Result<Response, ApiError> {
     require_write(&request.principal)?;
-    check_write_request(&uri, &headers)?;
     let params = query_pairs(&uri);
     let id = match params.as_slice() {
         [(name, value)] if name == "statementId" => xapi::parse_uuid(value)
@@ -230,16 +222,16 @@ async fn put_statement(
             ));
         }
     };
-    let body = read_body(body, &headers, state.config.max_body_bytes).await?;
-    let value = xapi::parse_json_strict(&body, JsonLimits::default())?;
-    if !value.is_object() {
+    let body =
+        read_statements(body, &headers, request.version, state.config.max_body_bytes).await?;
+    let mut statements = body.statements;
+    let (Some(statement), None, false) = (statements.pop(), statements.pop(), body.array) else {
         return Err(ApiError::invalid(
             "$",
             "single-statement",
             "PUT takes one statement object",
         ));
-    }
-    let statement = xapi::Statement::parse(value, request.version, "$")?;
+    };
     match statement.id() {
         Some(body_id) if body_id != id => {
             return Err(ApiError::invalid(
@@ -252,7 +244,7 @@ async fn put_statement(
         None => {}
     }
     let statement = with_id(statement, id, request.version)?;
-    store_batch(&state, &request, vec![statement]).await?;
+    store_batch(&state, &request, vec![statement], body.attachments).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -282,7 +274,6 @@ async fn post_statements(
     body: Body,
 ) -> Result<Response, ApiError> {
     require_write(&request.principal)?;
-    check_write_request(&uri, &headers)?;
     if let Some((name, _)) = query_pairs(&uri).first() {
         return Err(ApiError::invalid(
             name.as_str(),
@@ -290,9 +281,9 @@ async fn post_statements(
             "POST to statements takes no parameters",
         ));
     }
-    let body = read_body(body, &headers, state.config.max_body_bytes).await?;
-    let parsed = xapi::parse_statements(&body, request.version, JsonLimits::default())?;
-    let ids = store_batch(&state, &request, parsed).await?;
+    let body =
+        read_statements(body, &headers, request.version, state.config.max_body_bytes).await?;
+    let ids = store_batch(&state, &request, body.statements, body.attachments).await?;
     Ok(axum::Json(ids).into_response())
 }
 
@@ -309,29 +300,71 @@ fn accept_languages(headers: &HeaderMap) -> Vec<String> {
         .unwrap_or_default()
 }
 
-const BOUNDARY: &str = "proficio-statements-3f1c9a0e";
-
-/// Writes a statement response: JSON, or `multipart/mixed` when attachments were asked for
-/// (Communication §2.1.3: with `attachments=true` the multipart format is used). Attachment
-/// data is not stored by this server, so the statement part is the only part.
-fn statement_response(json: Vec<u8>, attachments: bool) -> Response {
+/// Writes a statement response: JSON, or `multipart/mixed` with the attachment data of the
+/// statements when `attachments=true` (Communication §2.1.3).
+async fn statement_response(
+    state: &AppState,
+    request: &XapiRequest,
+    json: Vec<u8>,
+    statements: &[StoredStatement],
+    attachments: bool,
+) -> Result<Response, ApiError> {
     if !attachments {
-        return ([(header::CONTENT_TYPE, "application/json")], json).into_response();
+        return Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response());
     }
-    let mut body = Vec::with_capacity(json.len() + 128);
-    body.extend_from_slice(
-        format!("--{BOUNDARY}\r\nContent-Type: application/json\r\n\r\n").as_bytes(),
+    let mut data: Vec<(String, String, bytes::Bytes)> = Vec::new();
+    for statement in statements {
+        for (sha2, content_type) in attachment_refs(&statement.json) {
+            if data.iter().any(|(known, _, _)| *known == sha2) {
+                continue;
+            }
+            if let Some(bytes) = state
+                .stores
+                .statements
+                .attachment(request.principal.tenant, &sha2)
+                .await?
+            {
+                data.push((sha2, content_type, bytes));
+            }
+        }
+    }
+    let boundary = Uuid::new_v4().simple().to_string();
+    let body = multipart::write_mixed(
+        &boundary,
+        &json,
+        data.iter()
+            .map(|(sha2, content_type, bytes)| multipart::AttachmentData {
+                content_type,
+                sha2,
+                data: bytes,
+            }),
     );
-    body.extend_from_slice(&json);
-    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
-    (
+    Ok((
         [(
             header::CONTENT_TYPE,
-            format!("multipart/mixed; boundary={BOUNDARY}"),
+            multipart::response_content_type(&boundary),
         )],
         body,
     )
-        .into_response()
+        .into_response())
+}
+
+/// The (sha2, contentType) of every attachment a stored statement declares.
+fn attachment_refs(json: &[u8]) -> Vec<(String, String)> {
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(json) else {
+        return Vec::new();
+    };
+    let Some(list) = value.get("attachments").and_then(|a| a.as_array()) else {
+        return Vec::new();
+    };
+    list.iter()
+        .filter_map(|a| {
+            Some((
+                a.get("sha2")?.as_str()?.to_ascii_lowercase(),
+                a.get("contentType")?.as_str()?.to_owned(),
+            ))
+        })
+        .collect()
 }
 
 fn readable(principal: &Principal, statement: &StoredStatement, read: StatementRead) -> bool {
@@ -403,7 +436,14 @@ async fn get_statements(
                 canonical: &canonical,
             };
             let json = statements::render(&found, &rendering);
-            let mut response = statement_response(json, attachments);
+            let mut response = statement_response(
+                &state,
+                &request,
+                json,
+                std::slice::from_ref(&found),
+                attachments,
+            )
+            .await?;
             response
                 .headers_mut()
                 .insert(header::LAST_MODIFIED, http_date(found.stored));
@@ -463,7 +503,8 @@ async fn run_query(
         canonical: &canonical,
     };
     let body = statements::statement_result(&page.statements, &rendering, more.as_deref());
-    let mut response = statement_response(body, attachments);
+    let mut response =
+        statement_response(state, request, body, &page.statements, attachments).await?;
     if let Some(time) = last_modified {
         response
             .headers_mut()

@@ -104,6 +104,8 @@ pub struct NewStatement {
     /// Whether the sender may change an activity's canonical definition once it has one
     /// (scope `define`); otherwise only a first definition is recorded.
     pub may_define: bool,
+    /// Attachment data sent with the statement, by SHA-256 (hex), stored once per hash.
+    pub attachments: Vec<(String, Bytes)>,
 }
 
 /// What a stored statement can be found by, as (kind, value) pairs.
@@ -217,6 +219,10 @@ pub trait StatementStore: Send + Sync {
         activity_id: &str,
     ) -> Result<Option<Map<String, Value>>, StorageError>;
 
+    /// The data of an attachment, by the SHA-256 (hex) statements refer to it with.
+    async fn attachment(&self, tenant: TenantId, sha2: &str)
+    -> Result<Option<Bytes>, StorageError>;
+
     /// The names statements gave the agent with this IFI key, oldest first.
     async fn agent_names(
         &self,
@@ -225,7 +231,7 @@ pub trait StatementStore: Send + Sync {
     ) -> Result<Vec<String>, StorageError>;
 }
 
-/// Which document collection, and which owner within it, a document belongs to
+/// Which document collection, and which owner within it, a single document belongs to
 /// (xAPI Communication §2.3–2.7).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DocumentScope {
@@ -233,6 +239,8 @@ pub enum DocumentScope {
         activity_id: String,
         /// IFI key of the agent.
         agent: String,
+        /// `None`: the document stored without a registration, which is a different document
+        /// from any stored with one.
         registration: Option<Uuid>,
     },
     ActivityProfile {
@@ -244,6 +252,18 @@ pub enum DocumentScope {
     },
 }
 
+/// The documents a multiple-document GET or DELETE acts on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum DocumentSet {
+    /// Every document of one scope; for State, those of one registration or, with
+    /// `registration: None`, those stored without one.
+    Scope(DocumentScope),
+    /// Every State document of an agent in an activity, whatever its registration
+    /// (Communication §2.3: "all state data for this context (Activity + Agent
+    /// \[+ registration if specified\])" — without a registration, all of them).
+    State { activity_id: String, agent: String },
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Document {
     pub content_type: String,
@@ -253,14 +273,67 @@ pub struct Document {
     pub updated: DateTime<Utc>,
 }
 
-/// The concurrency condition of a document write (xAPI Communication §3.1).
+/// One id of a document listing, with when that document was last updated.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Precondition {
-    None,
-    /// `If-Match`: the stored document's ETag must be one of these (`*` matches any).
-    IfMatch(Vec<String>),
+pub struct DocumentEntry {
+    pub id: String,
+    pub updated: DateTime<Utc>,
+}
+
+/// The concurrency conditions of a document write or delete (xAPI Communication §3.1), as
+/// RFC 7232 §3.1–3.2 and §6 define them: `If-Match` is evaluated first, then `If-None-Match`.
+/// ETags are unquoted; `*` matches any existing document.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Precondition {
+    /// `If-Match`: a document must exist and its ETag be one of these.
+    pub if_match: Option<Vec<String>>,
+    /// `If-None-Match`: no document may exist whose ETag is one of these.
+    pub if_none_match: Option<Vec<String>>,
+}
+
+impl Precondition {
+    /// No condition: the request carried neither header.
+    pub fn none() -> Precondition {
+        Precondition::default()
+    }
+
+    pub fn if_match(tags: impl IntoIterator<Item = impl Into<String>>) -> Precondition {
+        Precondition {
+            if_match: Some(tags.into_iter().map(Into::into).collect()),
+            if_none_match: None,
+        }
+    }
+
     /// `If-None-Match: *`: no document may exist.
-    IfNoneMatchAny,
+    pub fn if_none_match_any() -> Precondition {
+        Precondition {
+            if_match: None,
+            if_none_match: Some(vec!["*".to_owned()]),
+        }
+    }
+
+    /// Whether the request carried neither header.
+    pub fn is_none(&self) -> bool {
+        self.if_match.is_none() && self.if_none_match.is_none()
+    }
+
+    /// Whether the condition holds against what is stored. Every backend decides with this,
+    /// under the same atomicity as the write that follows.
+    pub fn holds(&self, existing: Option<&Document>) -> bool {
+        let matches = |tags: &[String], document: &Document| {
+            tags.iter().any(|tag| tag == "*" || *tag == document.etag)
+        };
+        let if_match = match (&self.if_match, existing) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(tags), Some(document)) => matches(tags, document),
+        };
+        let if_none_match = match (&self.if_none_match, existing) {
+            (None, _) | (Some(_), None) => true,
+            (Some(tags), Some(document)) => !matches(tags, document),
+        };
+        if_match && if_none_match
+    }
 }
 
 /// How a write combines with a stored document.
@@ -269,9 +342,13 @@ pub enum WriteMode {
     Replace,
     /// Merge top-level properties of two JSON objects (POST, xAPI Communication §2.2).
     MergeJson,
+    /// Store only when no document exists, else fail with [`DocumentError::Exists`]: a PUT
+    /// with neither `If-Match` nor `If-None-Match` (Communication §3.1: 409 Conflict).
+    Create,
 }
 
 /// A document write: the new content, how it combines with what is stored, and its condition.
+/// The content type is at most 65 535 bytes long.
 #[derive(Debug, Clone)]
 pub struct DocumentWrite {
     pub content_type: String,
@@ -286,10 +363,15 @@ pub enum DocumentError {
     PreconditionFailed,
     #[error("documents can be merged only when both are JSON objects")]
     NotMergeable,
+    /// A [`WriteMode::Create`] write found a document already stored.
+    #[error("the document already exists")]
+    Exists,
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
 
+/// State, activity profile and agent profile documents. Every check-then-write (preconditions,
+/// merges, [`WriteMode::Create`]) is atomic with respect to other writes of the same document.
 #[async_trait]
 pub trait DocumentStore: Send + Sync {
     async fn get_document(
@@ -299,7 +381,7 @@ pub trait DocumentStore: Send + Sync {
         id: &str,
     ) -> Result<Option<Document>, StorageError>;
 
-    /// Writes a document; returns what is stored afterwards.
+    /// Writes a document; returns what is stored afterwards. Nothing changes on an error.
     async fn put_document(
         &self,
         tenant: TenantId,
@@ -317,19 +399,20 @@ pub trait DocumentStore: Send + Sync {
         precondition: &Precondition,
     ) -> Result<bool, DocumentError>;
 
-    /// Ids of the documents in a scope updated after `since` (all when `None`).
+    /// The ids of a set's documents updated after `since` (all when `None`), each once, in
+    /// byte order, with the latest update of the documents of that id.
     async fn list_documents(
         &self,
         tenant: TenantId,
-        scope: &DocumentScope,
+        set: &DocumentSet,
         since: Option<DateTime<Utc>>,
-    ) -> Result<Vec<String>, StorageError>;
+    ) -> Result<Vec<DocumentEntry>, StorageError>;
 
-    /// Deletes every document of a scope; returns how many.
+    /// Deletes every document of a set atomically; returns how many.
     async fn delete_documents(
         &self,
         tenant: TenantId,
-        scope: &DocumentScope,
+        set: &DocumentSet,
     ) -> Result<usize, StorageError>;
 }
 

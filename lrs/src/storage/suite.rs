@@ -13,8 +13,9 @@ use uuid::Uuid;
 use xapi::{Statement, Version};
 
 use super::{
-    CredentialRecord, DocumentError, DocumentScope, DocumentWrite, InsertError, NewStatement,
-    Precondition, RegistryError, StatementQuery, Stores, TenantId, TermKind, WriteMode,
+    CredentialRecord, DocumentError, DocumentScope, DocumentSet, DocumentWrite, InsertError,
+    NewStatement, Precondition, RegistryError, StatementQuery, Stores, TenantId, TermKind,
+    WriteMode,
 };
 use crate::statements::{Authority, prepare};
 
@@ -36,8 +37,10 @@ macro_rules! storage_test_suite {
             tenants_are_isolated,
             consistent_through_covers_acknowledged_writes,
             documents_round_trip_with_concurrency,
+            documents_create_refuses_to_overwrite,
             documents_merge_json_objects_only,
             documents_list_and_delete_scopes,
+            documents_ids_are_opaque,
             tenants_and_credentials,
             activity_definitions_merge_by_trust,
             agent_names_accumulate
@@ -582,29 +585,66 @@ pub async fn consistent_through_covers_acknowledged_writes(stores: Stores) {
 
 fn write(
     content_type: &str,
-    body: Bytes,
+    body: &'static [u8],
     mode: WriteMode,
     precondition: Precondition,
 ) -> DocumentWrite {
     DocumentWrite {
         content_type: content_type.to_owned(),
-        body,
+        body: Bytes::from_static(body),
         mode,
         precondition,
     }
 }
 
-fn state_scope() -> DocumentScope {
+fn state_scope(registration: Option<Uuid>) -> DocumentScope {
     DocumentScope::State {
         activity_id: activity_id("a"),
         agent: agent_key(1),
-        registration: None,
+        registration,
     }
+}
+
+fn state_set() -> DocumentSet {
+    DocumentSet::State {
+        activity_id: activity_id("a"),
+        agent: agent_key(1),
+    }
+}
+
+/// Stores a text document with no condition.
+async fn put_text(
+    stores: &Stores,
+    tenant: TenantId,
+    scope: &DocumentScope,
+    id: &str,
+) -> super::Document {
+    stores
+        .documents
+        .put_document(
+            tenant,
+            scope,
+            id,
+            write("text/plain", b"v", WriteMode::Replace, Precondition::none()),
+        )
+        .await
+        .expect("put")
+}
+
+async fn ids(stores: &Stores, tenant: TenantId, set: &DocumentSet) -> Vec<String> {
+    stores
+        .documents
+        .list_documents(tenant, set, None)
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|entry| entry.id)
+        .collect()
 }
 
 pub async fn documents_round_trip_with_concurrency(stores: Stores) {
     let docs = &stores.documents;
-    let scope = state_scope();
+    let scope = state_scope(None);
     assert!(
         docs.get_document(T1, &scope, "s")
             .await
@@ -617,10 +657,10 @@ pub async fn documents_round_trip_with_concurrency(stores: Stores) {
             &scope,
             "s",
             write(
-                "text/plain",
-                Bytes::from_static(b"one"),
+                "text/plain; charset=utf-8",
+                b"one",
                 WriteMode::Replace,
-                Precondition::IfNoneMatchAny,
+                Precondition::if_none_match_any(),
             ),
         )
         .await
@@ -635,37 +675,35 @@ pub async fn documents_round_trip_with_concurrency(stores: Stores) {
         .expect("get")
         .expect("present");
     assert_eq!(
-        (got.content_type.as_str(), &got.body[..]),
-        ("text/plain", &b"one"[..])
+        (got.content_type.as_str(), &got.body[..], &got.etag),
+        ("text/plain; charset=utf-8", &b"one"[..], &first.etag),
+        "the content type is kept as sent"
     );
-    let again = docs
-        .put_document(
-            T1,
-            &scope,
-            "s",
-            write(
-                "text/plain",
-                Bytes::from_static(b"x"),
-                WriteMode::Replace,
-                Precondition::IfNoneMatchAny,
-            ),
-        )
-        .await;
-    assert!(matches!(again, Err(DocumentError::PreconditionFailed)));
-    let wrong = docs
-        .put_document(
-            T1,
-            &scope,
-            "s",
-            write(
-                "text/plain",
-                Bytes::from_static(b"x"),
-                WriteMode::Replace,
-                Precondition::IfMatch(vec!["0000".into()]),
-            ),
-        )
-        .await;
-    assert!(matches!(wrong, Err(DocumentError::PreconditionFailed)));
+    for refused in [
+        Precondition::if_none_match_any(),
+        Precondition::if_match(["0000"]),
+        Precondition {
+            if_match: None,
+            if_none_match: Some(vec!["x".into(), first.etag.clone()]),
+        },
+        Precondition {
+            if_match: Some(vec![first.etag.clone()]),
+            if_none_match: Some(vec!["*".into()]),
+        },
+    ] {
+        let result = docs
+            .put_document(
+                T1,
+                &scope,
+                "s",
+                write("text/plain", b"x", WriteMode::Replace, refused.clone()),
+            )
+            .await;
+        assert!(
+            matches!(result, Err(DocumentError::PreconditionFailed)),
+            "{refused:?}"
+        );
+    }
     let second = docs
         .put_document(
             T1,
@@ -673,9 +711,12 @@ pub async fn documents_round_trip_with_concurrency(stores: Stores) {
             "s",
             write(
                 "application/octet-stream",
-                Bytes::from_static(&[0, 159, 146, 150]),
+                &[0, 159, 146, 150],
                 WriteMode::Replace,
-                Precondition::IfMatch(vec![first.etag.clone()]),
+                Precondition {
+                    if_match: Some(vec!["0000".into(), first.etag.clone()]),
+                    if_none_match: Some(vec!["0000".into()]),
+                },
             ),
         )
         .await
@@ -699,20 +740,82 @@ pub async fn documents_round_trip_with_concurrency(stores: Stores) {
         "tenant isolation"
     );
     let deleted = docs
-        .delete_document(T1, &scope, "s", &Precondition::IfMatch(vec![first.etag]))
+        .delete_document(T1, &scope, "s", &Precondition::if_match([first.etag]))
         .await;
     assert!(matches!(deleted, Err(DocumentError::PreconditionFailed)));
     assert!(
-        docs.delete_document(T1, &scope, "s", &Precondition::None)
+        docs.delete_document(T1, &scope, "s", &Precondition::if_match(["*"]))
             .await
             .expect("delete")
     );
     assert!(
         !docs
-            .delete_document(T1, &scope, "s", &Precondition::None)
+            .delete_document(T1, &scope, "s", &Precondition::none())
             .await
             .expect("delete")
     );
+    assert!(
+        matches!(
+            docs.delete_document(T1, &scope, "s", &Precondition::if_match(["*"]))
+                .await,
+            Err(DocumentError::PreconditionFailed)
+        ),
+        "If-Match fails when there is no document"
+    );
+}
+
+pub async fn documents_create_refuses_to_overwrite(stores: Stores) {
+    let docs = &stores.documents;
+    let scope = DocumentScope::AgentProfile {
+        agent: agent_key(1),
+    };
+    let created = docs
+        .put_document(
+            T1,
+            &scope,
+            "p",
+            write(
+                "text/plain",
+                b"one",
+                WriteMode::Create,
+                Precondition::none(),
+            ),
+        )
+        .await
+        .expect("create");
+    let again = docs
+        .put_document(
+            T1,
+            &scope,
+            "p",
+            write(
+                "text/plain",
+                b"two",
+                WriteMode::Create,
+                Precondition::none(),
+            ),
+        )
+        .await;
+    assert!(matches!(again, Err(DocumentError::Exists)));
+    let kept = docs
+        .get_document(T1, &scope, "p")
+        .await
+        .expect("get")
+        .expect("present");
+    assert_eq!((&kept.body[..], kept.etag), (&b"one"[..], created.etag));
+    docs.put_document(
+        T2,
+        &scope,
+        "p",
+        write(
+            "text/plain",
+            b"two",
+            WriteMode::Create,
+            Precondition::none(),
+        ),
+    )
+    .await
+    .expect("another tenant's document is another document");
 }
 
 pub async fn documents_merge_json_objects_only(stores: Stores) {
@@ -726,9 +829,9 @@ pub async fn documents_merge_json_objects_only(stores: Stores) {
         "p",
         write(
             "application/json",
-            Bytes::from_static(br#"{"a":1,"b":2}"#),
+            br#"{"a":1,"b":{"x":1,"y":2}}"#,
             WriteMode::MergeJson,
-            Precondition::None,
+            Precondition::none(),
         ),
     )
     .await
@@ -740,29 +843,76 @@ pub async fn documents_merge_json_objects_only(stores: Stores) {
             "p",
             write(
                 "application/json; charset=utf-8",
-                Bytes::from_static(br#"{"b":3,"c":4}"#),
+                br#"{"b":{"x":3},"c":4}"#,
                 WriteMode::MergeJson,
-                Precondition::None,
+                Precondition::none(),
             ),
         )
         .await
         .expect("merge");
     let value: Value = serde_json::from_slice(&merged.body).expect("json");
-    assert_eq!(value, json!({"a": 1, "b": 3, "c": 4}));
+    assert_eq!(
+        value,
+        json!({"a": 1, "b": {"x": 3}, "c": 4}),
+        "top-level properties are replaced whole"
+    );
+    assert_eq!(merged.etag, super::embedded::document_etag(&merged.body));
+    for (content_type, body) in [
+        ("application/json", &b"[1]"[..]),
+        ("application/json", &b"{"[..]),
+        ("text/plain", &b"{\"d\":1}"[..]),
+    ] {
+        let refused = docs
+            .put_document(
+                T1,
+                &scope,
+                "p",
+                DocumentWrite {
+                    content_type: content_type.to_owned(),
+                    body: Bytes::copy_from_slice(body),
+                    mode: WriteMode::MergeJson,
+                    precondition: Precondition::none(),
+                },
+            )
+            .await;
+        assert!(
+            matches!(refused, Err(DocumentError::NotMergeable)),
+            "{content_type} {body:?}"
+        );
+    }
+    let binary = DocumentScope::ActivityProfile {
+        activity_id: activity_id("b"),
+    };
+    docs.put_document(
+        T1,
+        &binary,
+        "p",
+        write(
+            "application/octet-stream",
+            b"{}",
+            WriteMode::Replace,
+            Precondition::none(),
+        ),
+    )
+    .await
+    .expect("put");
     let refused = docs
         .put_document(
             T1,
-            &scope,
+            &binary,
             "p",
             write(
                 "application/json",
-                Bytes::from_static(b"[1]"),
+                b"{}",
                 WriteMode::MergeJson,
-                Precondition::None,
+                Precondition::none(),
             ),
         )
         .await;
-    assert!(matches!(refused, Err(DocumentError::NotMergeable)));
+    assert!(
+        matches!(refused, Err(DocumentError::NotMergeable)),
+        "the stored document is not JSON"
+    );
     let unchanged = docs
         .get_document(T1, &scope, "p")
         .await
@@ -772,60 +922,167 @@ pub async fn documents_merge_json_objects_only(stores: Stores) {
         unchanged.etag, merged.etag,
         "a refused merge changes nothing"
     );
+    let stale = docs
+        .put_document(
+            T1,
+            &scope,
+            "p",
+            write(
+                "application/json",
+                b"{}",
+                WriteMode::MergeJson,
+                Precondition::if_match(["0000"]),
+            ),
+        )
+        .await;
+    assert!(matches!(stale, Err(DocumentError::PreconditionFailed)));
 }
 
 pub async fn documents_list_and_delete_scopes(stores: Stores) {
     let docs = &stores.documents;
-    let scope = state_scope();
-    let registered = DocumentScope::State {
+    let plain = state_scope(None);
+    let registration = Uuid::new_v4();
+    let registered = state_scope(Some(registration));
+    let a = put_text(&stores, T1, &plain, "a").await;
+    put_text(&stores, T1, &plain, "b").await;
+    put_text(&stores, T1, &registered, "c").await;
+    put_text(&stores, T1, &registered, "a").await;
+    // Neighbours that no listing or deletion below may touch.
+    let other_agent = DocumentScope::State {
         activity_id: activity_id("a"),
-        agent: agent_key(1),
-        registration: Some(Uuid::new_v4()),
+        agent: agent_key(2),
+        registration: None,
     };
-    let put = |scope: DocumentScope, id: &'static str| {
-        let docs = docs.clone();
-        async move {
-            docs.put_document(
-                T1,
-                &scope,
-                id,
-                write(
-                    "text/plain",
-                    Bytes::from_static(b"v"),
-                    WriteMode::Replace,
-                    Precondition::None,
-                ),
-            )
-            .await
-            .expect("put")
-        }
+    let profile = DocumentScope::ActivityProfile {
+        activity_id: activity_id("a"),
     };
-    let a = put(scope.clone(), "a").await;
-    put(scope.clone(), "b").await;
-    put(registered.clone(), "c").await;
-    let mut all = docs.list_documents(T1, &scope, None).await.expect("list");
-    all.sort();
-    assert_eq!(all, vec!["a", "b"]);
+    put_text(&stores, T1, &other_agent, "z").await;
+    put_text(&stores, T1, &profile, "y").await;
+    put_text(&stores, T2, &plain, "x").await;
+
+    let unregistered = DocumentSet::Scope(plain.clone());
+    assert_eq!(ids(&stores, T1, &unregistered).await, ["a", "b"]);
+    assert_eq!(
+        ids(&stores, T1, &DocumentSet::Scope(registered.clone())).await,
+        ["a", "c"]
+    );
+    assert_eq!(
+        ids(&stores, T1, &state_set()).await,
+        ["a", "b", "c"],
+        "every registration, each id once"
+    );
     let newer = docs
-        .list_documents(T1, &scope, Some(a.updated))
+        .list_documents(T1, &unregistered, Some(a.updated))
         .await
         .expect("list");
-    assert_eq!(newer, vec!["b"], "since is exclusive");
     assert_eq!(
-        docs.delete_documents(T1, &scope).await.expect("delete all"),
+        newer.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
+        ["b"],
+        "since is exclusive"
+    );
+    let everything = docs
+        .list_documents(T1, &state_set(), None)
+        .await
+        .expect("list");
+    let registered_a = docs
+        .get_document(T1, &registered, "a")
+        .await
+        .expect("get")
+        .expect("present");
+    assert_eq!(
+        everything[0].updated, registered_a.updated,
+        "an id listed once carries its latest update"
+    );
+
+    assert_eq!(
+        docs.delete_documents(T1, &unregistered)
+            .await
+            .expect("delete"),
         2
     );
-    assert!(
-        docs.list_documents(T1, &scope, None)
-            .await
-            .expect("list")
-            .is_empty()
-    );
+    assert!(ids(&stores, T1, &unregistered).await.is_empty());
+    assert_eq!(ids(&stores, T1, &state_set()).await, ["a", "c"]);
+    put_text(&stores, T1, &plain, "b").await;
     assert_eq!(
-        docs.list_documents(T1, &registered, None)
+        docs.delete_documents(T1, &state_set())
             .await
-            .expect("list"),
-        vec!["c"]
+            .expect("delete"),
+        3
+    );
+    assert!(ids(&stores, T1, &state_set()).await.is_empty());
+    assert_eq!(
+        docs.delete_documents(T1, &state_set())
+            .await
+            .expect("delete"),
+        0
+    );
+
+    assert_eq!(
+        ids(&stores, T1, &DocumentSet::Scope(other_agent)).await,
+        ["z"]
+    );
+    assert_eq!(ids(&stores, T1, &DocumentSet::Scope(profile)).await, ["y"]);
+    assert_eq!(
+        ids(&stores, T2, &DocumentSet::Scope(plain)).await,
+        ["x"],
+        "tenant isolation"
+    );
+}
+
+pub async fn documents_ids_are_opaque(stores: Stores) {
+    let docs = &stores.documents;
+    let registration = Uuid::new_v4();
+    let scopes = [
+        state_scope(None),
+        state_scope(Some(registration)),
+        DocumentScope::ActivityProfile {
+            activity_id: activity_id("a"),
+        },
+        DocumentScope::AgentProfile {
+            agent: agent_key(1),
+        },
+    ];
+    let long = "é".repeat(500);
+    let odd = ["", "\u{0}", "a/b?c=d&e", "日本語", long.as_str()];
+    for scope in &scopes {
+        for id in odd {
+            put_text(&stores, T1, scope, id).await;
+        }
+    }
+    for scope in &scopes {
+        let mut expected: Vec<&str> = odd.to_vec();
+        expected.sort_unstable();
+        assert_eq!(
+            ids(&stores, T1, &DocumentSet::Scope(scope.clone())).await,
+            expected,
+            "{scope:?}"
+        );
+        for id in odd {
+            assert!(
+                docs.get_document(T1, scope, id)
+                    .await
+                    .expect("get")
+                    .is_some()
+            );
+        }
+    }
+    // An activity id and an agent that run into each other are different owners.
+    let left = DocumentScope::State {
+        activity_id: "http://example.com/ab".to_owned(),
+        agent: "c".to_owned(),
+        registration: None,
+    };
+    let right = DocumentScope::State {
+        activity_id: "http://example.com/a".to_owned(),
+        agent: "bc".to_owned(),
+        registration: None,
+    };
+    put_text(&stores, T1, &left, "s").await;
+    assert!(
+        docs.get_document(T1, &right, "s")
+            .await
+            .expect("get")
+            .is_none()
     );
 }
 

@@ -9,10 +9,14 @@
 //!   statement answers to; a filtered query is a range scan of one term plus point look-ups.
 //! - `voids`: tenant ‖ target id → voiding statement id. A voiding statement may arrive before
 //!   its target (xAPI Data §2.3.2: the LRS must not reject it), so the record is kept either way.
-//! - `documents`: tenant ‖ scope kind ‖ hash(scope) ‖ document id → updated ‖ type ‖ etag ‖ body.
+//! - `documents`: tenant ‖ scope kind ‖ hash(activity and/or agent) [‖ registration tag
+//!   ‖ registration] ‖ document id → updated ‖ type ‖ etag ‖ body; all State documents of an
+//!   agent in an activity share one prefix, whatever their registration.
 //! - `registry`: tenants and credentials as JSON.
 //! - `activities`: tenant ‖ activity id → canonical definition (JSON), merged at write time.
 //! - `agents`: tenant ‖ hash(IFI key) → names statements gave that agent (JSON array).
+//! - `attachments`: tenant ‖ SHA-256 ‖ chunk number → up to 1 MiB of attachment data; the
+//!   data of one hash is stored once per tenant, whatever the number of statements using it.
 //!
 //! Writes are serialised by one mutex and committed as one atomic batch each; the journal is
 //! handed to the operating system before a write is acknowledged, so an acknowledged write
@@ -39,10 +43,11 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::{
-    CredentialRecord, Document, DocumentError, DocumentScope, DocumentStore, DocumentWrite,
-    InsertError, NewStatement, Precondition, RegistryError, StatementPage, StatementQuery,
-    StatementStore, StorageError, StorageErrorKind, StoredStatement, Tenant, TenantId, TenantStore,
-    TermKind, WriteMode, merge_documents, stamp, statement_from_stored,
+    CredentialRecord, Document, DocumentEntry, DocumentError, DocumentScope, DocumentSet,
+    DocumentStore, DocumentWrite, InsertError, NewStatement, Precondition, RegistryError,
+    StatementPage, StatementQuery, StatementStore, StorageError, StorageErrorKind, StoredStatement,
+    Tenant, TenantId, TenantStore, TermKind, WriteMode, merge_documents, stamp,
+    statement_from_stored,
 };
 use crate::clock::Clock;
 
@@ -81,6 +86,7 @@ struct Inner {
     registry: Keyspace,
     activities: Keyspace,
     agents: Keyspace,
+    attachments: Keyspace,
     clock: Arc<dyn Clock>,
     /// How far the journal is pushed before a write is acknowledged.
     durability: PersistMode,
@@ -124,6 +130,7 @@ impl EmbeddedStore {
         let registry = open("registry")?;
         let activities = open("activities")?;
         let agents = open("agents")?;
+        let attachments = open("attachments")?;
         let last_seq = match statements.last_key_value() {
             Some(guard) => {
                 let key = guard.key().map_err(map_err)?;
@@ -141,6 +148,7 @@ impl EmbeddedStore {
             registry,
             activities,
             agents,
+            attachments,
             clock,
             // Buffer: handed to the OS, survives the process dying; SyncData: on the disk.
             durability: if options.fsync {

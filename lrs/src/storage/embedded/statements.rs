@@ -223,7 +223,11 @@ impl Inner {
                 definitions,
                 agent_names,
                 may_define,
+                attachments,
             } = statement;
+            for (sha2, data) in attachments {
+                self.stage_attachment(&mut batch, tenant, &sha2, &data)?;
+            }
             for (activity_id, definition) in definitions {
                 let entry = match canonical.entry(activity_id) {
                     std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
@@ -470,6 +474,50 @@ impl Inner {
     }
 }
 
+const ATTACHMENT_CHUNK: usize = 1024 * 1024;
+
+fn attachment_prefix(tenant: TenantId, sha2: &str) -> Vec<u8> {
+    [&tenant.0.to_be_bytes()[..], sha2.as_bytes()].concat()
+}
+
+impl Inner {
+    /// Adds an attachment's chunks to a batch unless the tenant already has that hash.
+    fn stage_attachment(
+        &self,
+        batch: &mut fjall::OwnedWriteBatch,
+        tenant: TenantId,
+        sha2: &str,
+        data: &[u8],
+    ) -> Result<(), StorageError> {
+        let prefix = attachment_prefix(tenant, sha2);
+        let first = [&prefix[..], &0u32.to_be_bytes()[..]].concat();
+        if self.attachments.contains_key(&first).map_err(map_err)? {
+            return Ok(());
+        }
+        if data.is_empty() {
+            batch.insert(&self.attachments, first, Vec::new());
+        }
+        for (n, chunk) in data.chunks(ATTACHMENT_CHUNK).enumerate() {
+            let index =
+                u32::try_from(n).map_err(|_| StorageError::corrupt("attachment too large"))?;
+            let key = [&prefix[..], &index.to_be_bytes()[..]].concat();
+            batch.insert(&self.attachments, key, chunk.to_vec());
+        }
+        Ok(())
+    }
+
+    fn attachment(&self, tenant: TenantId, sha2: &str) -> Result<Option<Bytes>, StorageError> {
+        let mut data = Vec::new();
+        let mut found = false;
+        for guard in self.attachments.prefix(attachment_prefix(tenant, sha2)) {
+            let value = guard.value().map_err(map_err)?;
+            data.extend_from_slice(&value);
+            found = true;
+        }
+        Ok(found.then(|| Bytes::from(data)))
+    }
+}
+
 /// Which filter drives a scan: the one likely to match the fewest statements.
 fn driver_rank(kind: TermKind) -> u8 {
     match kind {
@@ -523,6 +571,16 @@ impl StatementStore for EmbeddedStore {
     ) -> Result<Option<Map<String, Value>>, StorageError> {
         let activity_id = activity_id.to_owned();
         self.blocking(move |inner| inner.activity_definition(tenant, &activity_id))
+            .await
+    }
+
+    async fn attachment(
+        &self,
+        tenant: TenantId,
+        sha2: &str,
+    ) -> Result<Option<Bytes>, StorageError> {
+        let sha2 = sha2.to_ascii_lowercase();
+        self.blocking(move |inner| inner.attachment(tenant, &sha2))
             .await
     }
 
