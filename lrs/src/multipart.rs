@@ -1208,24 +1208,7 @@ fn media_essence(content_type: &str) -> String {
 }
 
 fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'!' | b'#'
-                | b'$'
-                | b'%'
-                | b'&'
-                | b'\''
-                | b'*'
-                | b'+'
-                | b'-'
-                | b'.'
-                | b'^'
-                | b'_'
-                | b'`'
-                | b'|'
-                | b'~'
-        )
+    xapi::is_token_byte(b)
 }
 
 fn push_header_value(out: &mut Vec<u8>, value: &str) {

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 pub use datatypes::{
     is_absolute_iri, is_irl, is_language_tag, is_mbox, is_media_type, is_sha1_hex, is_sha2_hex,
-    is_statement_version, is_uuid,
+    is_statement_version, is_token_byte, is_uuid,
 };
 pub use format::{
     context_activities_as_arrays, format_canonical, format_ids, normalize_for_storage,
