@@ -1,5 +1,5 @@
-//! The command line: `serve`, and the administration commands that work on a data directory
-//! while no server holds it.
+//! The command line: `serve`, and the administration commands that work on a store directly
+//! (on the embedded store's data directory only while no server holds it).
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -12,7 +12,9 @@ use lrs::config::LrsConfig;
 use lrs::storage::embedded::EmbeddedOptions;
 use secrecy::SecretString;
 
-use crate::{ServerConfig, build, open_store, run as serve_app, shutdown_signal};
+use crate::{
+    ServerConfig, StoreConfig, StoreUri, build, open_store, run as serve_app, shutdown_signal,
+};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -38,10 +40,31 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-pub struct DataDir {
+pub struct StoreArgs {
+    /// Where the data lives: `embedded` (in --data-dir), or a ScyllaDB/Cassandra cluster,
+    /// `scylla://HOST:PORT[,HOST:PORT…]/KEYSPACE[?replication=…&consistency=…]` (docs/scylla.md).
+    #[arg(
+        long,
+        env = "PROFICIO_STORE",
+        default_value = "embedded",
+        hide_env_values = true
+    )]
+    pub store: StoreUri,
     /// Where the embedded store keeps its data.
     #[arg(long, env = "PROFICIO_DATA_DIR", default_value = "proficio-data")]
     pub data_dir: PathBuf,
+}
+
+impl StoreArgs {
+    fn store_config(&self, options: EmbeddedOptions) -> StoreConfig {
+        match &self.store {
+            StoreUri::Embedded => StoreConfig::Embedded {
+                data_dir: self.data_dir.clone(),
+                options,
+            },
+            StoreUri::Scylla(config) => StoreConfig::Scylla(config.clone()),
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -50,7 +73,7 @@ pub struct ServeArgs {
     #[arg(long, env = "PROFICIO_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
     #[command(flatten)]
-    pub data: DataDir,
+    pub data: StoreArgs,
     /// fsync the journal on every write, so acknowledged writes also survive power loss.
     #[arg(long, env = "PROFICIO_FSYNC")]
     pub fsync: bool,
@@ -81,12 +104,12 @@ pub enum TenantCommand {
     Create {
         name: String,
         #[command(flatten)]
-        data: DataDir,
+        data: StoreArgs,
     },
     /// List tenants.
     List {
         #[command(flatten)]
-        data: DataDir,
+        data: StoreArgs,
     },
 }
 
@@ -104,18 +127,18 @@ pub enum CredentialCommand {
         #[arg(long)]
         admin: bool,
         #[command(flatten)]
-        data: DataDir,
+        data: StoreArgs,
     },
     /// List credentials (never their secrets).
     List {
         #[command(flatten)]
-        data: DataDir,
+        data: StoreArgs,
     },
     /// Revoke a credential.
     Revoke {
         key: String,
         #[command(flatten)]
-        data: DataDir,
+        data: StoreArgs,
     },
 }
 
@@ -156,11 +179,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let config = ServerConfig {
         listen: args.listen,
-        data_dir: args.data.data_dir,
-        store: EmbeddedOptions {
+        store: args.data.store_config(EmbeddedOptions {
             fsync: args.fsync,
             ..EmbeddedOptions::default()
-        },
+        }),
         lrs: LrsConfig {
             max_body_bytes: args.max_body_bytes,
             max_batch: args.max_batch,
@@ -176,31 +198,34 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
     let local = listener.local_addr()?;
-    tracing::info!(addr = %local, data_dir = %config.data_dir.display(), "listening");
+    tracing::info!(addr = %local, store = %config.store, "listening");
     // A line on stdout that scripts and tests can wait for.
     println!("proficio listening on http://{local}");
     serve_app(app, listener, shutdown_signal()).await
 }
 
-/// The administration commands open the data directory themselves, so they need the server
-/// to be stopped; with a server running, use the `/admin/` API.
-fn open_for_admin(data: &DataDir) -> anyhow::Result<lrs::storage::Stores> {
-    open_store(&data.data_dir, EmbeddedOptions::default()).map_err(|e| {
-        anyhow::anyhow!(
+/// The administration commands open the store themselves. The embedded store's data directory
+/// is locked by a running server, so they need it stopped; with a server running, use the
+/// `/admin/` API. A ScyllaDB/Cassandra store can be administered beside running servers.
+async fn open_for_admin(data: &StoreArgs) -> anyhow::Result<lrs::storage::Stores> {
+    let config = data.store_config(EmbeddedOptions::default());
+    open_store(&config).await.map_err(|e| match config {
+        StoreConfig::Embedded { .. } => anyhow::anyhow!(
             "{e:#}\n(hint: while a server runs on this data directory, use its /admin/ API instead)"
-        )
+        ),
+        StoreConfig::Scylla(_) => e,
     })
 }
 
 async fn tenant(command: TenantCommand) -> anyhow::Result<()> {
     match command {
         TenantCommand::Create { name, data } => {
-            let stores = open_for_admin(&data)?;
+            let stores = open_for_admin(&data).await?;
             let tenant = lrs::registry::create_tenant(stores.tenants.as_ref(), &name).await?;
             println!("created tenant {}", tenant.name);
         }
         TenantCommand::List { data } => {
-            let stores = open_for_admin(&data)?;
+            let stores = open_for_admin(&data).await?;
             for tenant in stores.tenants.list_tenants().await? {
                 println!("{}\t{}", tenant.name, tenant.created.to_rfc3339());
             }
@@ -218,7 +243,7 @@ async fn credential(command: CredentialCommand) -> anyhow::Result<()> {
             data,
         } => {
             let scopes: BTreeSet<Scope> = parse_scopes(&scopes)?;
-            let stores = open_for_admin(&data)?;
+            let stores = open_for_admin(&data).await?;
             let issued =
                 lrs::registry::create_credential(stores.tenants.as_ref(), &tenant, &scopes, admin)
                     .await?;
@@ -226,7 +251,7 @@ async fn credential(command: CredentialCommand) -> anyhow::Result<()> {
             println!("secret: {}", issued.secret);
         }
         CredentialCommand::List { data } => {
-            let stores = open_for_admin(&data)?;
+            let stores = open_for_admin(&data).await?;
             println!("key\ttenant\tscopes\tadmin\trevoked\tcreated");
             for c in lrs::registry::list_credentials(stores.tenants.as_ref()).await? {
                 println!(
@@ -241,7 +266,7 @@ async fn credential(command: CredentialCommand) -> anyhow::Result<()> {
             }
         }
         CredentialCommand::Revoke { key, data } => {
-            let stores = open_for_admin(&data)?;
+            let stores = open_for_admin(&data).await?;
             lrs::registry::revoke_credential(stores.tenants.as_ref(), &key).await?;
             println!("revoked {key}");
         }

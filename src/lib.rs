@@ -4,15 +4,18 @@
 
 pub mod cli;
 
+use std::fmt;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::str::FromStr;
 use std::sync::Arc;
 
 use lrs::clock::SystemClock;
 use lrs::config::LrsConfig;
 use lrs::storage::Stores;
 use lrs::storage::embedded::{EmbeddedOptions, EmbeddedStore};
+use lrs::storage::scylla::{ScyllaConfig, ScyllaStore, StoreUriError};
 use secrecy::{ExposeSecret as _, SecretString};
 use tokio::net::TcpListener;
 
@@ -20,11 +23,57 @@ use tokio::net::TcpListener;
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     pub listen: SocketAddr,
-    pub data_dir: PathBuf,
-    pub store: EmbeddedOptions,
+    pub store: StoreConfig,
     pub lrs: LrsConfig,
     /// Credentials of the bootstrap admin on tenant `default`, when given.
     pub admin: Option<(String, SecretString)>,
+}
+
+/// Which backend serves the storage ports, and its settings.
+#[derive(Debug, Clone)]
+pub enum StoreConfig {
+    /// One data directory on the local disk (docs/storage.md).
+    Embedded {
+        data_dir: PathBuf,
+        options: EmbeddedOptions,
+    },
+    /// A ScyllaDB or Apache Cassandra cluster (docs/scylla.md).
+    Scylla(ScyllaConfig),
+}
+
+/// The `--store` value: `embedded`, or `scylla://HOST:PORT[,HOST:PORT…]/KEYSPACE[?…]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreUri {
+    Embedded,
+    Scylla(ScyllaConfig),
+}
+
+impl FromStr for StoreUri {
+    type Err = StoreUriError;
+
+    fn from_str(text: &str) -> Result<StoreUri, StoreUriError> {
+        if text == "embedded" {
+            Ok(StoreUri::Embedded)
+        } else if text.starts_with("scylla://") {
+            ScyllaConfig::from_uri(text).map(StoreUri::Scylla)
+        } else {
+            Err(StoreUriError::UnknownScheme(text.to_owned()))
+        }
+    }
+}
+
+impl fmt::Display for StoreConfig {
+    /// For logs: never the password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreConfig::Embedded { data_dir, .. } => {
+                write!(f, "embedded store in {}", data_dir.display())
+            }
+            StoreConfig::Scylla(config) => {
+                write!(f, "scylla://{}/{}", config.nodes.join(","), config.keyspace)
+            }
+        }
+    }
 }
 
 /// A built server: stores open, parts wired, not yet listening.
@@ -32,21 +81,33 @@ pub struct App {
     router: axum::Router,
 }
 
-/// Opens the embedded store in `data_dir` and returns its three ports.
-pub fn open_store(data_dir: &std::path::Path, options: EmbeddedOptions) -> anyhow::Result<Stores> {
-    let store = EmbeddedStore::open(data_dir, options, Arc::new(SystemClock)).map_err(|e| {
-        anyhow::anyhow!(
-            "cannot open the data directory {}: {}",
-            data_dir.display(),
-            e.message
-        )
-    })?;
-    Ok(Stores::from_backend(Arc::new(store)))
+/// Opens the configured store and returns its three ports. An unknown or unreachable store is
+/// an error that says which, never a panic.
+pub async fn open_store(config: &StoreConfig) -> anyhow::Result<Stores> {
+    match config {
+        StoreConfig::Embedded { data_dir, options } => {
+            let store =
+                EmbeddedStore::open(data_dir, *options, Arc::new(SystemClock)).map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot open the data directory {}: {}",
+                        data_dir.display(),
+                        e.message
+                    )
+                })?;
+            Ok(Stores::from_backend(Arc::new(store)))
+        }
+        StoreConfig::Scylla(scylla) => {
+            let store = ScyllaStore::open(scylla, Arc::new(SystemClock))
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot open the store {config}: {}", e.message))?;
+            Ok(Stores::from_backend(Arc::new(store)))
+        }
+    }
 }
 
 /// Opens the store, makes sure the bootstrap admin exists, and wires the HTTP API.
 pub async fn build(config: &ServerConfig) -> anyhow::Result<App> {
-    let stores = open_store(&config.data_dir, config.store)?;
+    let stores = open_store(&config.store).await?;
     lrs::registry::ensure_tenant(stores.tenants.as_ref(), lrs::registry::DEFAULT_TENANT).await?;
     if let Some((key, secret)) = &config.admin {
         lrs::registry::bootstrap_admin(stores.tenants.as_ref(), key, secret.expose_secret())

@@ -2,9 +2,10 @@
 //! object-safe trait so that handlers never name a concrete store.
 //!
 //! Every backend passes the same test suite ([`suite`]); the embedded store ([`embedded`]) is the
-//! default.
+//! default, the ScyllaDB/Cassandra store ([`scylla`]) the distributed one.
 
 pub mod embedded;
+pub mod scylla;
 pub mod suite;
 
 use std::fmt;
