@@ -24,6 +24,27 @@ pub const CONSISTENT_THROUGH: &str = "X-Experience-API-Consistent-Through";
 pub struct Ctx {
     shared: Arc<Shared>,
     pub version: XapiVersion,
+    /// Whose credentials [`Auth::Configured`] sends.
+    pub identity: Identity,
+}
+
+/// The credentials a run may hold. Only [`Identity::Main`] is always there; the others come
+/// from optional flags, and the cases that need them are skipped (loudly) without them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Identity {
+    /// `--key/--secret`: full access to the tenant under test.
+    Main,
+    /// `--other-key/--other-secret`: a credential on another tenant of the same LRS.
+    OtherTenant,
+    /// `--mine-key/--mine-secret`: scopes `statements/write,statements/read/mine` on the
+    /// same tenant as `--key`.
+    ReadMine,
+}
+
+/// An HTTP Basic key and secret.
+pub struct Credential {
+    pub key: String,
+    pub secret: SecretString,
 }
 
 /// Settings shared by every case of a run.
@@ -31,6 +52,8 @@ pub struct Settings {
     pub endpoint: Url,
     pub key: String,
     pub secret: SecretString,
+    pub other: Option<Credential>,
+    pub mine: Option<Credential>,
     pub strict_errors: bool,
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
@@ -44,7 +67,7 @@ struct Shared {
 /// Which credentials a request carries.
 #[derive(Clone, Debug)]
 pub enum Auth {
-    /// The credentials given on the command line.
+    /// The credentials of the context's [`Identity`], as given on the command line.
     Configured,
     /// No `Authorization` header at all.
     Absent,
@@ -85,6 +108,7 @@ impl Ctx {
         Ok(Ctx {
             shared: Arc::new(Shared { client, settings }),
             version,
+            identity: Identity::Main,
         })
     }
 
@@ -93,6 +117,51 @@ impl Ctx {
         Ctx {
             shared: Arc::clone(&self.shared),
             version,
+            identity: self.identity,
+        }
+    }
+
+    /// Whether the run was given the credentials of `identity`.
+    pub fn has(&self, identity: Identity) -> bool {
+        let settings = &self.shared.settings;
+        match identity {
+            Identity::Main => true,
+            Identity::OtherTenant => settings.other.is_some(),
+            Identity::ReadMine => settings.mine.is_some(),
+        }
+    }
+
+    /// The same context acting as `identity`; a failure when the run lacks its credentials
+    /// (the runner skips cases that need them, so this only guards against suite bugs).
+    pub fn acting_as(&self, identity: Identity) -> Result<Ctx, String> {
+        if !self.has(identity) {
+            return Err(format!("the run has no credentials for {identity:?}"));
+        }
+        Ok(Ctx {
+            shared: Arc::clone(&self.shared),
+            version: self.version,
+            identity,
+        })
+    }
+
+    /// The `Authorization` value [`Auth::Configured`] sends (for the Alternate Request
+    /// Syntax, which carries it as a form field).
+    pub fn basic_auth(&self) -> String {
+        let (key, secret) = self.credentials();
+        basic(key, secret)
+    }
+
+    /// The key and secret [`Auth::Configured`] sends for this context.
+    fn credentials(&self) -> (&str, &str) {
+        let settings = &self.shared.settings;
+        let chosen = match self.identity {
+            Identity::Main => None,
+            Identity::OtherTenant => settings.other.as_ref(),
+            Identity::ReadMine => settings.mine.as_ref(),
+        };
+        match chosen {
+            Some(credential) => (&credential.key, credential.secret.expose_secret()),
+            None => (&settings.key, settings.secret.expose_secret()),
         }
     }
 
@@ -155,12 +224,25 @@ impl Ctx {
 }
 
 impl Req {
-    pub fn query(mut self, pairs: &[(&str, &str)]) -> Req {
+    pub fn query(self, pairs: &[(&str, &str)]) -> Req {
+        self.params(pairs.iter().copied())
+    }
+
+    /// Appends query parameters from any list of name/value pairs.
+    pub fn params<K, V>(mut self, pairs: impl IntoIterator<Item = (K, V)>) -> Req
+    where
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
         {
             let mut query = self.url.query_pairs_mut();
             for (name, value) in pairs {
-                query.append_pair(name, value);
+                query.append_pair(name.as_ref(), value.as_ref());
             }
+        }
+        // An empty list leaves a bare `?`; drop it so the URL stays as given.
+        if self.url.query() == Some("") {
+            self.url.set_query(None);
         }
         self
     }
@@ -179,6 +261,22 @@ impl Req {
     pub fn header(mut self, name: &str, value: &str) -> Req {
         self.headers.push((name.to_owned(), value.to_owned()));
         self
+    }
+
+    /// A body of `application/x-www-form-urlencoded` fields (the Alternate Request Syntax).
+    pub fn form<K, V>(self, fields: impl IntoIterator<Item = (K, V)>) -> Req
+    where
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let mut form = url::form_urlencoded::Serializer::new(String::new());
+        for (name, value) in fields {
+            form.append_pair(name.as_ref(), value.as_ref());
+        }
+        self.raw_body(
+            form.finish().into_bytes(),
+            "application/x-www-form-urlencoded",
+        )
     }
 
     pub fn json(self, value: &Value) -> Req {
@@ -201,10 +299,10 @@ impl Req {
         let settings = &self.ctx.shared.settings;
         let mut headers = Vec::new();
         match &self.auth {
-            Auth::Configured => headers.push((
-                "Authorization".to_owned(),
-                basic(&settings.key, settings.secret.expose_secret()),
-            )),
+            Auth::Configured => {
+                let (key, secret) = self.ctx.credentials();
+                headers.push(("Authorization".to_owned(), basic(key, secret)));
+            }
             Auth::Absent => {}
             Auth::Basic(key, secret) => {
                 headers.push(("Authorization".to_owned(), basic(key, secret)));
@@ -234,7 +332,6 @@ impl Req {
 
     /// Sends the request; a transport failure is a failure message naming the request.
     pub async fn send(self) -> Result<Reply, String> {
-        let settings = &self.ctx.shared.settings;
         let mut builder = self
             .ctx
             .shared
@@ -242,10 +339,8 @@ impl Req {
             .request(self.method.clone(), self.url.clone());
         match &self.auth {
             Auth::Configured => {
-                builder = builder.header(
-                    reqwest::header::AUTHORIZATION,
-                    basic(&settings.key, settings.secret.expose_secret()),
-                );
+                let (key, secret) = self.ctx.credentials();
+                builder = builder.header(reqwest::header::AUTHORIZATION, basic(key, secret));
             }
             Auth::Absent => {}
             Auth::Basic(key, secret) => {
@@ -383,6 +478,17 @@ impl Reply {
                 self.describe()
             )
         })
+    }
+
+    /// The media type of the `Content-Type` header, lowercased and without parameters.
+    pub fn media_type(&self) -> Result<String, String> {
+        let value = self.header("content-type")?;
+        Ok(value
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase())
     }
 
     pub fn header_count(&self, name: &str) -> usize {

@@ -1,6 +1,7 @@
 //! The case registry and the runner: every case is a named async check tagged with the
-//! xAPI versions it applies to; the runner expands cases per version and runs them
-//! concurrently (bounded), each under a timeout, reporting results in registry order.
+//! xAPI versions it applies to and the credentials it needs; the runner expands cases per
+//! version and runs them concurrently (bounded), each under a timeout, reporting results in
+//! registry order. A case whose credentials were not given is skipped, and says so.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -10,7 +11,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::client::Ctx;
+use crate::client::{Ctx, Identity};
 
 /// What a case returns: `Err` carries the failure detail shown to the user.
 pub type CaseResult = Result<(), String>;
@@ -43,7 +44,18 @@ pub struct Case {
     /// The module (area of the spec) the case belongs to, e.g. `paging`; set by the registry.
     pub area: &'static str,
     pub versions: Versions,
+    /// Credentials besides `--key` the case acts with; without them it is skipped.
+    pub needs: Vec<Identity>,
     pub run: CaseFn,
+}
+
+/// How one case ended under one version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Passed,
+    Failed,
+    /// Not run: the credentials it needs were not given (`detail` names the flags).
+    Skipped,
 }
 
 /// The outcome of one case under one version.
@@ -52,7 +64,7 @@ pub struct Outcome {
     pub name: String,
     pub area: &'static str,
     pub version: XapiVersion,
-    pub passed: bool,
+    pub status: Status,
     pub detail: String,
     pub elapsed: Duration,
 }
@@ -110,8 +122,17 @@ impl Case {
             name: name.into(),
             area: "",
             versions,
+            needs: Vec::new(),
             run: Arc::new(move |ctx| Box::pin(body(ctx))),
         }
+    }
+
+    /// Marks the case as acting with `identity` too, so that it is skipped without it.
+    pub fn needs(mut self, identity: Identity) -> Case {
+        if !self.needs.contains(&identity) {
+            self.needs.push(identity);
+        }
+        self
     }
 
     /// A case that applies to every version.
@@ -145,7 +166,24 @@ pub async fn run(
             let ctx = ctx.clone();
             let semaphore = Arc::clone(&semaphore);
             let timeout = options.case_timeout;
+            let missing: Vec<Identity> = case
+                .needs
+                .iter()
+                .copied()
+                .filter(|identity| !ctx.has(*identity))
+                .collect();
             tasks.spawn(async move {
+                if !missing.is_empty() {
+                    let outcome = Outcome {
+                        name,
+                        area,
+                        version: ctx.version,
+                        status: Status::Skipped,
+                        detail: skip_reason(&missing),
+                        elapsed: Duration::ZERO,
+                    };
+                    return (index, outcome);
+                }
                 // The semaphore is never closed, so acquiring cannot fail; a failure would
                 // only lift the bound, never lose the case.
                 let _permit = semaphore.acquire_owned().await.ok();
@@ -159,7 +197,11 @@ pub async fn run(
                     name,
                     area,
                     version,
-                    passed: result.is_ok(),
+                    status: if result.is_ok() {
+                        Status::Passed
+                    } else {
+                        Status::Failed
+                    },
                     detail: result.err().unwrap_or_default(),
                     elapsed: started.elapsed(),
                 };
@@ -190,7 +232,7 @@ pub async fn run(
             name,
             area,
             version,
-            passed: false,
+            status: Status::Failed,
             detail: "the case panicked (a bug in the suite)".to_owned(),
             elapsed: Duration::ZERO,
         });
@@ -200,4 +242,21 @@ pub async fn run(
         outcomes.push(outcome);
     }
     outcomes
+}
+
+/// Why a case was not run: the flags that would have let it run.
+pub fn skip_reason(missing: &[Identity]) -> String {
+    let flags: Vec<&str> = missing
+        .iter()
+        .map(|identity| match identity {
+            Identity::Main => "--key/--secret",
+            Identity::OtherTenant => {
+                "--other-key/--other-secret (a credential on another tenant)"
+            }
+            Identity::ReadMine => {
+                "--mine-key/--mine-secret (statements/write,statements/read/mine on the tenant of --key)"
+            }
+        })
+        .collect();
+    format!("SKIPPED (needs {})", flags.join(" and "))
 }
