@@ -179,6 +179,20 @@ impl EmbeddedStore {
 }
 
 impl Inner {
+    /// Reads a JSON value stored under `key`.
+    fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        keyspace: &Keyspace,
+        key: &[u8],
+    ) -> Result<Option<T>, StorageError> {
+        match keyspace.get(key).map_err(map_err)? {
+            Some(value) => serde_json::from_slice(&value)
+                .map(Some)
+                .map_err(|e| StorageError::corrupt(e.to_string())),
+            None => Ok(None),
+        }
+    }
+
     /// Commits one atomic batch, pushing the journal as far as the durability setting asks.
     fn commit(&self, batch: fjall::OwnedWriteBatch) -> Result<(), StorageError> {
         batch

@@ -25,12 +25,7 @@ impl Inner {
         &self,
         key: &[u8],
     ) -> Result<Option<T>, StorageError> {
-        match self.registry.get(key).map_err(map_err)? {
-            Some(value) => serde_json::from_slice(&value)
-                .map(Some)
-                .map_err(|e| StorageError::corrupt(e.to_string())),
-            None => Ok(None),
-        }
+        self.get_json(&self.registry, key)
     }
 
     fn registry_scan<T: serde::de::DeserializeOwned>(

@@ -448,29 +448,13 @@ impl Inner {
         tenant: TenantId,
         activity_id: &str,
     ) -> Result<Option<Map<String, Value>>, StorageError> {
-        match self
-            .activities
-            .get(activity_key(tenant, activity_id))
-            .map_err(map_err)?
-        {
-            Some(value) => serde_json::from_slice(&value)
-                .map(Some)
-                .map_err(|e| StorageError::corrupt(e.to_string())),
-            None => Ok(None),
-        }
+        self.get_json(&self.activities, &activity_key(tenant, activity_id))
     }
 
     fn agent_names(&self, tenant: TenantId, ifi_key: &str) -> Result<Vec<String>, StorageError> {
-        match self
-            .agents
-            .get(agent_key(tenant, ifi_key))
-            .map_err(map_err)?
-        {
-            Some(value) => {
-                serde_json::from_slice(&value).map_err(|e| StorageError::corrupt(e.to_string()))
-            }
-            None => Ok(Vec::new()),
-        }
+        Ok(self
+            .get_json(&self.agents, &agent_key(tenant, ifi_key))?
+            .unwrap_or_default())
     }
 }
 
