@@ -398,6 +398,36 @@ async fn attachments_round_trip_and_malformed_multipart_stores_nothing() {
 }
 
 #[tokio::test]
+async fn a_large_attachment_is_spooled_and_comes_back_whole() {
+    let server = Server::start();
+    let xapi = server.admin_xapi();
+    let data: Vec<u8> = (0..3_500_000u32).map(|i| (i % 253) as u8).collect();
+    let id = Uuid::new_v4();
+    let headers = format!(
+        "Content-Type: text/plain\r\nContent-Transfer-Encoding: binary\r\nX-Experience-API-Hash: {}",
+        sha256_hex(&data)
+    );
+    let accepted = xapi
+        .request(Method::POST, "/statements")
+        .header("Content-Type", "multipart/mixed; boundary=xyz")
+        .body(multipart(&with_attachment(&data, id), &[(&headers, &data)]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), 200);
+    let got = xapi
+        .get(&format!("?statementId={id}&attachments=true"))
+        .await;
+    assert_eq!(got.status(), 200);
+    let body = got.bytes().await.unwrap();
+    assert!(body.len() > data.len());
+    assert!(
+        body.windows(data.len()).any(|w| w == &data[..]),
+        "the whole attachment comes back"
+    );
+}
+
+#[tokio::test]
 async fn more_links_page_without_duplicates_or_gaps_while_statements_arrive() {
     let server = Server::start();
     let xapi = server.admin_xapi();

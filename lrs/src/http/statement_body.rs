@@ -15,6 +15,7 @@ use crate::multipart::{
     Limits, MultipartError, Parser, PartHeaders, PartSink, XapiParts, boundary,
     check_attachment_parts,
 };
+use crate::storage::AttachmentData;
 
 /// The statements of a request and the attachment data that came with them.
 pub(super) struct StatementBody {
@@ -22,7 +23,7 @@ pub(super) struct StatementBody {
     /// Whether the statements came as a JSON array.
     pub array: bool,
     /// Attachment data by SHA-2 (lowercase hex), as sent.
-    pub attachments: Vec<(String, Bytes)>,
+    pub attachments: Vec<(String, AttachmentData)>,
 }
 
 /// Reads, validates and checks a statement request body, attachments and signatures included.
@@ -71,7 +72,8 @@ pub(super) async fn read_statements(
             }) else {
                 continue;
             };
-            xapi::verify_signature(statement, jws, version).map_err(at)?;
+            let jws = jws.to_bytes().map_err(ApiError::Storage)?;
+            xapi::verify_signature(statement, &jws, version).map_err(at)?;
         }
     }
     let attachments = parts
@@ -89,9 +91,28 @@ fn multipart_error(e: MultipartError) -> ApiError {
     ApiError::from(ValidationError::from(e))
 }
 
-/// Collects the statement part and the attachment parts, within the body limit.
+/// Attachment parts larger than this are spooled to a temporary file as they arrive.
+const SPOOL_AFTER: usize = 1024 * 1024;
+
+/// The data of one part as it arrives: in memory, then in a temporary file once it is large.
+enum PartData {
+    Memory(Vec<u8>),
+    Spooled(tempfile::NamedTempFile),
+}
+
+impl PartData {
+    fn into_attachment(self) -> AttachmentData {
+        match self {
+            PartData::Memory(bytes) => AttachmentData::Memory(Bytes::from(bytes)),
+            PartData::Spooled(file) => AttachmentData::Spooled(std::sync::Arc::new(file)),
+        }
+    }
+}
+
+/// Collects the statement part and the attachment parts, within the body limit, keeping at
+/// most [`SPOOL_AFTER`] bytes of any attachment part in memory.
 struct Collect {
-    parts: Vec<(PartHeaders, Vec<u8>)>,
+    parts: Vec<(PartHeaders, PartData)>,
     bytes: usize,
     limit: usize,
 }
@@ -99,6 +120,7 @@ struct Collect {
 enum CollectError {
     Multipart(MultipartError),
     TooLarge,
+    Spool(std::io::Error),
 }
 
 impl From<MultipartError> for CollectError {
@@ -111,22 +133,41 @@ impl PartSink for Collect {
     type Error = CollectError;
 
     fn part_start(&mut self, headers: &PartHeaders) -> Result<(), CollectError> {
-        self.parts.push((headers.clone(), Vec::new()));
+        self.parts
+            .push((headers.clone(), PartData::Memory(Vec::new())));
         Ok(())
     }
 
     fn part_data(&mut self, data: &[u8]) -> Result<(), CollectError> {
+        use std::io::Write as _;
         self.bytes += data.len();
         if self.bytes > self.limit {
             return Err(CollectError::TooLarge);
         }
-        if let Some((_, body)) = self.parts.last_mut() {
-            body.extend_from_slice(data);
+        let statement_part = self.parts.len() == 1;
+        let Some((_, part)) = self.parts.last_mut() else {
+            return Ok(());
+        };
+        if let PartData::Memory(bytes) = part
+            && !statement_part
+            && bytes.len() + data.len() > SPOOL_AFTER
+        {
+            let mut file = tempfile::NamedTempFile::new().map_err(CollectError::Spool)?;
+            file.write_all(bytes).map_err(CollectError::Spool)?;
+            *part = PartData::Spooled(file);
+        }
+        match part {
+            PartData::Memory(bytes) => bytes.extend_from_slice(data),
+            PartData::Spooled(file) => file.write_all(data).map_err(CollectError::Spool)?,
         }
         Ok(())
     }
 
     fn part_end(&mut self) -> Result<(), CollectError> {
+        use std::io::Write as _;
+        if let Some((_, PartData::Spooled(file))) = self.parts.last_mut() {
+            file.flush().map_err(CollectError::Spool)?;
+        }
         Ok(())
     }
 }
@@ -135,7 +176,7 @@ async fn read_multipart(
     body: Body,
     headers: &HeaderMap,
     max_bytes: usize,
-) -> Result<(Bytes, Vec<(PartHeaders, Bytes)>), ApiError> {
+) -> Result<(Bytes, Vec<(PartHeaders, AttachmentData)>), ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -154,6 +195,10 @@ async fn read_multipart(
     let fail = |e: CollectError| match e {
         CollectError::Multipart(e) => multipart_error(e),
         CollectError::TooLarge => too_large(),
+        CollectError::Spool(e) => ApiError::Storage(crate::storage::StorageError::new(
+            crate::storage::StorageErrorKind::Unavailable,
+            format!("cannot spool an attachment: {e}"),
+        )),
     };
     let mut body = body;
     while let Some(frame) = body.frame().await {
@@ -166,7 +211,7 @@ async fn read_multipart(
     }
     parser.finish(&mut sink).map_err(fail)?;
     let mut parts = sink.into_inner().parts.into_iter();
-    let Some((_, json)) = parts.next() else {
+    let Some((_, PartData::Memory(json))) = parts.next() else {
         return Err(multipart_error(MultipartError::new(
             "body",
             "no-parts",
@@ -175,6 +220,6 @@ async fn read_multipart(
     };
     Ok((
         Bytes::from(json),
-        parts.map(|(h, data)| (h, Bytes::from(data))).collect(),
+        parts.map(|(h, data)| (h, data.into_attachment())).collect(),
     ))
 }

@@ -144,7 +144,7 @@ async fn store_batch(
     state: &AppState,
     request: &XapiRequest,
     parsed: Vec<xapi::Statement>,
-    attachments: Vec<(String, bytes::Bytes)>,
+    attachments: Vec<(String, crate::storage::AttachmentData)>,
 ) -> Result<Vec<Uuid>, ApiError> {
     if parsed.len() > state.config.max_batch {
         return Err(ApiError::TooLarge {

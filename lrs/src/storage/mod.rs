@@ -105,8 +105,76 @@ pub struct NewStatement {
     /// Whether the sender may change an activity's canonical definition once it has one
     /// (scope `define`); otherwise only a first definition is recorded.
     pub may_define: bool,
-    /// Attachment data sent with the statement, by SHA-256 (hex), stored once per hash.
-    pub attachments: Vec<(String, Bytes)>,
+    /// Attachment data sent with the statement, by SHA-2 (lowercase hex), stored once per hash.
+    pub attachments: Vec<(String, AttachmentData)>,
+}
+
+/// Attachment data on its way to a store: in memory when small, spooled to a temporary file
+/// when large, so that a request never holds a large attachment in memory whole.
+#[derive(Debug, Clone)]
+pub enum AttachmentData {
+    Memory(Bytes),
+    Spooled(Arc<tempfile::NamedTempFile>),
+}
+
+impl AttachmentData {
+    /// Calls `f` with the data in chunks of at most `size` bytes, in order, reading a spooled
+    /// file one chunk at a time (blocking I/O). An empty attachment gives one empty chunk.
+    pub fn for_each_chunk(
+        &self,
+        size: usize,
+        mut f: impl FnMut(&[u8]) -> Result<(), StorageError>,
+    ) -> Result<(), StorageError> {
+        match self {
+            AttachmentData::Memory(bytes) if bytes.is_empty() => f(&[]),
+            AttachmentData::Memory(bytes) => bytes.chunks(size).try_for_each(f),
+            AttachmentData::Spooled(file) => {
+                use std::io::Read as _;
+                let io = |e: std::io::Error| {
+                    StorageError::new(
+                        StorageErrorKind::Unavailable,
+                        format!("spooled attachment: {e}"),
+                    )
+                };
+                let mut reader = std::fs::File::open(file.path()).map_err(io)?;
+                let mut buffer = vec![0u8; size];
+                let mut first = true;
+                loop {
+                    let mut filled = 0;
+                    while filled < size {
+                        let n = reader.read(&mut buffer[filled..]).map_err(io)?;
+                        if n == 0 {
+                            break;
+                        }
+                        filled += n;
+                    }
+                    if filled == 0 && !first {
+                        return Ok(());
+                    }
+                    f(&buffer[..filled])?;
+                    first = false;
+                    if filled < size {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+
+    /// The whole data in memory (for small parts such as signatures).
+    pub fn to_bytes(&self) -> Result<Bytes, StorageError> {
+        match self {
+            AttachmentData::Memory(bytes) => Ok(bytes.clone()),
+            AttachmentData::Spooled(_) => {
+                let mut all = Vec::new();
+                self.for_each_chunk(1 << 20, |chunk| {
+                    all.extend_from_slice(chunk);
+                    Ok(())
+                })?;
+                Ok(Bytes::from(all))
+            }
+        }
+    }
 }
 
 /// What a stored statement can be found by, as (kind, value) pairs.

@@ -43,7 +43,8 @@ macro_rules! storage_test_suite {
             documents_ids_are_opaque,
             tenants_and_credentials,
             activity_definitions_merge_by_trust,
-            agent_names_accumulate
+            agent_names_accumulate,
+            attachments_are_stored_once_per_tenant_and_hash
         );
     };
     (@cases $fresh:path; $($case:ident),* $(,)?) => {
@@ -1269,5 +1270,100 @@ pub async fn agent_names_accumulate(stores: Stores) {
             .await
             .expect("names")
             .is_empty()
+    );
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(data))
+}
+
+pub async fn attachments_are_stored_once_per_tenant_and_hash(stores: Stores) {
+    use std::io::Write as _;
+    let small = Bytes::from_static(b"a small attachment");
+    // Larger than one chunk of either backend, and spooled to a file as large parts are.
+    let large: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+    let mut file = tempfile::NamedTempFile::new().expect("temp file");
+    file.write_all(&large).expect("write");
+    let spooled = super::AttachmentData::Spooled(std::sync::Arc::new(file));
+    let (small_hash, large_hash) = (sha256_hex(&small), sha256_hex(&large));
+    assert!(
+        stores
+            .statements
+            .attachment(T1, &small_hash)
+            .await
+            .expect("get")
+            .is_none()
+    );
+
+    let mut first = new(statement(1, "attached", "a"));
+    first.attachments = vec![
+        (
+            small_hash.clone(),
+            super::AttachmentData::Memory(small.clone()),
+        ),
+        (large_hash.clone(), spooled.clone()),
+    ];
+    stores
+        .statements
+        .insert(T1, vec![first])
+        .await
+        .expect("insert");
+    let mut again = new(statement(2, "attached", "a"));
+    again.attachments = vec![(large_hash.clone(), spooled)];
+    stores
+        .statements
+        .insert(T1, vec![again])
+        .await
+        .expect("insert again");
+
+    let got_small = stores
+        .statements
+        .attachment(T1, &small_hash)
+        .await
+        .expect("get");
+    assert_eq!(got_small.as_deref(), Some(&small[..]));
+    let got_large = stores
+        .statements
+        .attachment(T1, &large_hash)
+        .await
+        .expect("get")
+        .expect("large");
+    assert_eq!(got_large.len(), large.len());
+    assert!(got_large[..] == large[..], "large attachment round-trips");
+    assert!(
+        stores
+            .statements
+            .attachment(T2, &small_hash)
+            .await
+            .expect("get")
+            .is_none(),
+        "tenant isolation"
+    );
+
+    // Data of a refused batch never becomes visible.
+    let taken = Uuid::new_v4();
+    stores
+        .statements
+        .insert(T1, vec![new(with_id(statement(3, "did", "x"), taken))])
+        .await
+        .expect("insert");
+    let orphan = Bytes::from_static(b"never visible");
+    let mut conflicting = new(with_id(statement(4, "did", "y"), taken));
+    conflicting.attachments = vec![(
+        sha256_hex(&orphan),
+        super::AttachmentData::Memory(orphan.clone()),
+    )];
+    assert!(matches!(
+        stores.statements.insert(T1, vec![conflicting]).await,
+        Err(InsertError::Conflict(_))
+    ));
+    assert!(
+        stores
+            .statements
+            .attachment(T1, &sha256_hex(&orphan))
+            .await
+            .expect("get")
+            .is_none()
     );
 }

@@ -15,8 +15,11 @@
 //! - `registry`: tenants and credentials as JSON.
 //! - `activities`: tenant ‖ activity id → canonical definition (JSON), merged at write time.
 //! - `agents`: tenant ‖ hash(IFI key) → names statements gave that agent (JSON array).
-//! - `attachments`: tenant ‖ SHA-256 ‖ chunk number → up to 1 MiB of attachment data; the
-//!   data of one hash is stored once per tenant, whatever the number of statements using it.
+//! - `attachments`: tenant ‖ SHA-2 ‖ chunk number → up to 1 MiB of attachment data, plus a
+//!   completion mark (chunk number `u32::MAX` → chunk count). Chunks are written one at a time
+//!   before the statement batch (content-addressed, so rewriting them is harmless); the mark
+//!   commits with the statements, so data is visible exactly when its statements are, and the
+//!   data of one hash is stored once per tenant.
 //!
 //! Writes are serialised by one mutex and committed as one atomic batch each; the journal is
 //! handed to the operating system before a write is acknowledged, so an acknowledged write
@@ -43,10 +46,10 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::{
-    CredentialRecord, Document, DocumentEntry, DocumentError, DocumentScope, DocumentSet,
-    DocumentStore, DocumentWrite, InsertError, NewStatement, Precondition, RegistryError,
-    StatementPage, StatementQuery, StatementStore, StorageError, StorageErrorKind, StoredStatement,
-    Tenant, TenantId, TenantStore, TermKind, WriteMode, merge_documents, stamp,
+    AttachmentData, CredentialRecord, Document, DocumentEntry, DocumentError, DocumentScope,
+    DocumentSet, DocumentStore, DocumentWrite, InsertError, NewStatement, Precondition,
+    RegistryError, StatementPage, StatementQuery, StatementStore, StorageError, StorageErrorKind,
+    StoredStatement, Tenant, TenantId, TenantStore, TermKind, WriteMode, merge_documents, stamp,
     statement_from_stored,
 };
 use crate::clock::Clock;

@@ -137,6 +137,17 @@ impl Inner {
     }
 
     fn insert(&self, tenant: TenantId, batch: Vec<NewStatement>) -> Result<Vec<Uuid>, InsertError> {
+        // Attachment data is written chunk by chunk before the write lock is taken, so a large
+        // attachment neither sits in memory whole nor holds up other writers; it becomes
+        // visible only through its completion mark, which commits with the statements.
+        let mut marks = Vec::new();
+        for statement in &batch {
+            for (sha2, data) in &statement.attachments {
+                if let Some(mark) = self.stage_attachment(tenant, sha2, data)? {
+                    marks.push(mark);
+                }
+            }
+        }
         let mut state = self.write.lock();
         let mut ids = Vec::with_capacity(batch.len());
         let mut fresh: Vec<NewStatement> = Vec::with_capacity(batch.len());
@@ -193,7 +204,7 @@ impl Inner {
         let now = time_to_seq(self.clock.now());
         let first_seq = now.max(state.last_seq + 1);
         self.in_flight.store(first_seq, Ordering::SeqCst);
-        let result = self.write_fresh(tenant, fresh, first_seq);
+        let result = self.write_fresh(tenant, fresh, first_seq, marks);
         self.in_flight.store(u64::MAX, Ordering::SeqCst);
         let last_seq = result?;
         state.last_seq = last_seq;
@@ -205,8 +216,12 @@ impl Inner {
         tenant: TenantId,
         fresh: Vec<NewStatement>,
         first_seq: u64,
+        attachment_marks: Vec<AttachmentMark>,
     ) -> Result<u64, StorageError> {
         let mut batch = self.db.batch();
+        for (key, count) in attachment_marks {
+            batch.insert(&self.attachments, key, count);
+        }
         let mut seq = first_seq;
         let mut new_seqs: HashMap<Uuid, u64> = HashMap::new();
         let mut terms_of: HashMap<u64, Vec<[u8; 21]>> = HashMap::new();
@@ -223,11 +238,8 @@ impl Inner {
                 definitions,
                 agent_names,
                 may_define,
-                attachments,
+                attachments: _,
             } = statement;
-            for (sha2, data) in attachments {
-                self.stage_attachment(&mut batch, tenant, &sha2, &data)?;
-            }
             for (activity_id, definition) in definitions {
                 let entry = match canonical.entry(activity_id) {
                     std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
@@ -465,42 +477,61 @@ fn attachment_prefix(tenant: TenantId, sha2: &str) -> Vec<u8> {
 }
 
 impl Inner {
-    /// Adds an attachment's chunks to a batch unless the tenant already has that hash.
+    /// Writes an attachment's chunks unless the tenant has that hash complete already, and
+    /// returns the completion mark to commit with the statements. Chunks are content-addressed,
+    /// so concurrent or repeated staging of the same hash writes the same bytes.
     fn stage_attachment(
         &self,
-        batch: &mut fjall::OwnedWriteBatch,
         tenant: TenantId,
         sha2: &str,
-        data: &[u8],
-    ) -> Result<(), StorageError> {
+        data: &AttachmentData,
+    ) -> Result<Option<AttachmentMark>, StorageError> {
         let prefix = attachment_prefix(tenant, sha2);
-        let first = [&prefix[..], &0u32.to_be_bytes()[..]].concat();
-        if self.attachments.contains_key(&first).map_err(map_err)? {
-            return Ok(());
+        let mark = [&prefix[..], &COMPLETE.to_be_bytes()[..]].concat();
+        if self.attachments.contains_key(&mark).map_err(map_err)? {
+            return Ok(None);
         }
-        if data.is_empty() {
-            batch.insert(&self.attachments, first, Vec::new());
-        }
-        for (n, chunk) in data.chunks(ATTACHMENT_CHUNK).enumerate() {
-            let index =
-                u32::try_from(n).map_err(|_| StorageError::corrupt("attachment too large"))?;
-            let key = [&prefix[..], &index.to_be_bytes()[..]].concat();
-            batch.insert(&self.attachments, key, chunk.to_vec());
-        }
-        Ok(())
+        let mut count: u32 = 0;
+        data.for_each_chunk(ATTACHMENT_CHUNK, |chunk| {
+            if count == COMPLETE {
+                return Err(StorageError::corrupt("attachment too large"));
+            }
+            let key = [&prefix[..], &count.to_be_bytes()[..]].concat();
+            self.attachments.insert(key, chunk).map_err(map_err)?;
+            count += 1;
+            Ok(())
+        })?;
+        Ok(Some((mark, count.to_be_bytes())))
     }
 
     fn attachment(&self, tenant: TenantId, sha2: &str) -> Result<Option<Bytes>, StorageError> {
+        let prefix = attachment_prefix(tenant, sha2);
+        let mark = [&prefix[..], &COMPLETE.to_be_bytes()[..]].concat();
+        let Some(count) = self.attachments.get(&mark).map_err(map_err)? else {
+            return Ok(None);
+        };
+        let count = <[u8; 4]>::try_from(&*count)
+            .map(u32::from_be_bytes)
+            .map_err(|_| StorageError::corrupt("bad attachment mark"))?;
         let mut data = Vec::new();
-        let mut found = false;
-        for guard in self.attachments.prefix(attachment_prefix(tenant, sha2)) {
-            let value = guard.value().map_err(map_err)?;
-            data.extend_from_slice(&value);
-            found = true;
+        for n in 0..count {
+            let key = [&prefix[..], &n.to_be_bytes()[..]].concat();
+            let chunk = self
+                .attachments
+                .get(&key)
+                .map_err(map_err)?
+                .ok_or_else(|| StorageError::corrupt("attachment chunk missing"))?;
+            data.extend_from_slice(&chunk);
         }
-        Ok(found.then(|| Bytes::from(data)))
+        Ok(Some(Bytes::from(data)))
     }
 }
+
+/// The chunk number of an attachment's completion mark (its value: the number of chunks).
+const COMPLETE: u32 = u32::MAX;
+
+/// An attachment's completion mark: its key and the chunk count, committed with the statements.
+type AttachmentMark = (Vec<u8>, [u8; 4]);
 
 /// Which filter drives a scan: the one likely to match the fewest statements.
 fn driver_rank(kind: TermKind) -> u8 {

@@ -35,8 +35,8 @@ use futures::{StreamExt as _, TryStreamExt as _};
 use serde_json::{Map, Value};
 
 use crate::storage::{
-    InsertError, NewStatement, StatementPage, StatementQuery, StatementStore, StoredStatement,
-    TermKind, stamp, statement_from_stored,
+    AttachmentData, InsertError, NewStatement, StatementPage, StatementQuery, StatementStore,
+    StoredStatement, TermKind, stamp, statement_from_stored,
 };
 
 /// The index kind of "every statement of the tenant".
@@ -461,7 +461,7 @@ impl Inner {
         let mut definitions: HashMap<String, Contributions<'_>> = HashMap::new();
         let mut definition_order: Vec<&str> = Vec::new();
         let mut names: HashMap<&str, Vec<(&str, i64)>> = HashMap::new();
-        let mut attachments: HashMap<String, &Bytes> = HashMap::new();
+        let mut attachments: HashMap<String, &AttachmentData> = HashMap::new();
         for f in fresh {
             let statement = &f.statement;
             let mut terms: Vec<Term> = statement
@@ -724,12 +724,13 @@ impl Inner {
     }
 
     /// Stores an attachment's data unless the tenant has it complete already. Chunk 0, which
-    /// carries the chunk count, goes last, so a reader never sees part of the data.
+    /// carries the chunk count, goes last, so a reader never sees part of the data. Spooled
+    /// data is read and written one chunk at a time.
     async fn store_attachment(
         &self,
         tenant: TenantId,
         sha2: &str,
-        data: &Bytes,
+        data: &AttachmentData,
     ) -> Result<(), StorageError> {
         let t = tenant_key(tenant);
         let head: Option<(Option<i32>,)> = self
@@ -738,25 +739,28 @@ impl Inner {
         if matches!(head, Some((Some(_),))) {
             return Ok(());
         }
-        let chunks: Vec<&[u8]> = if data.is_empty() {
-            vec![&[][..]]
-        } else {
-            data.chunks(ATTACHMENT_CHUNK).collect()
-        };
-        let count = i32::try_from(chunks.len())
-            .map_err(|_| StorageError::corrupt("attachment too large"))?;
-        let mut rest = Vec::with_capacity(chunks.len());
-        for (n, chunk) in (1_i32..).zip(chunks.iter().skip(1)) {
-            rest.push(self.execute(
+        let mut chunks = ChunkReader::new(data).await?;
+        let first = chunks.next().await?.unwrap_or_default();
+        let mut count: i32 = 1;
+        let mut pending = Vec::new();
+        while let Some(chunk) = chunks.next().await? {
+            pending.push(self.execute(
                 &self.cql.attachment_chunk,
-                (t, sha2, n, *chunk),
+                (t, sha2, count, chunk),
                 "attachment",
             ));
+            count = count
+                .checked_add(1)
+                .ok_or_else(|| StorageError::corrupt("attachment too large"))?;
+            // Bounded in flight, so a large spooled attachment is never in memory whole.
+            if pending.len() >= 8 {
+                all_of(std::mem::take(&mut pending)).await?;
+            }
         }
-        all_of(rest).await?;
+        all_of(pending).await?;
         self.execute(
             &self.cql.attachment_first,
-            (t, sha2, count, chunks[0]),
+            (t, sha2, count, first.as_slice()),
             "attachment",
         )
         .await?;
@@ -1142,4 +1146,72 @@ impl StatementStore for ScyllaStore {
         names.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
         Ok(names.into_iter().map(|(name, _)| name).collect())
     }
+}
+
+/// Reads attachment data in chunks of `ATTACHMENT_CHUNK` bytes, from memory or a spooled file.
+struct ChunkReader<'a> {
+    memory: Option<std::slice::Chunks<'a, u8>>,
+    file: Option<tokio::fs::File>,
+    done: bool,
+}
+
+impl<'a> ChunkReader<'a> {
+    async fn new(data: &'a AttachmentData) -> Result<ChunkReader<'a>, StorageError> {
+        Ok(match data {
+            AttachmentData::Memory(bytes) => ChunkReader {
+                memory: Some(bytes.chunks(ATTACHMENT_CHUNK)),
+                file: None,
+                done: false,
+            },
+            AttachmentData::Spooled(file) => ChunkReader {
+                memory: None,
+                file: Some(
+                    tokio::fs::File::open(file.path())
+                        .await
+                        .map_err(spool_error)?,
+                ),
+                done: false,
+            },
+        })
+    }
+
+    async fn next(&mut self) -> Result<Option<Vec<u8>>, StorageError> {
+        use tokio::io::AsyncReadExt as _;
+        if self.done {
+            return Ok(None);
+        }
+        if let Some(chunks) = &mut self.memory {
+            let chunk = chunks.next().map(<[u8]>::to_vec);
+            self.done = chunk.is_none();
+            return Ok(chunk);
+        }
+        let Some(file) = &mut self.file else {
+            return Ok(None);
+        };
+        let mut buffer = vec![0u8; ATTACHMENT_CHUNK];
+        let mut filled = 0;
+        while filled < buffer.len() {
+            let n = file
+                .read(&mut buffer[filled..])
+                .await
+                .map_err(spool_error)?;
+            if n == 0 {
+                self.done = true;
+                break;
+            }
+            filled += n;
+        }
+        if filled == 0 {
+            return Ok(None);
+        }
+        buffer.truncate(filled);
+        Ok(Some(buffer))
+    }
+}
+
+fn spool_error(e: std::io::Error) -> StorageError {
+    StorageError::new(
+        crate::storage::StorageErrorKind::Unavailable,
+        format!("spooled attachment: {e}"),
+    )
 }

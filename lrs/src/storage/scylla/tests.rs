@@ -34,8 +34,8 @@ mod on_a_node {
     use crate::clock::Clock;
     use crate::statements::{Authority, prepare};
     use crate::storage::{
-        DocumentScope, DocumentStore as _, DocumentWrite, InsertError, NewStatement, Precondition,
-        StatementQuery, StatementStore as _, TermKind, WriteMode,
+        AttachmentData, DocumentScope, DocumentStore as _, DocumentWrite, InsertError,
+        NewStatement, Precondition, StatementQuery, StatementStore as _, TermKind, WriteMode,
     };
 
     const T: TenantId = TenantId(1);
@@ -417,7 +417,10 @@ mod on_a_node {
         let sha2 = hex::encode(Sha256::digest(&data));
         for _ in 0..2 {
             let mut with_attachment = statement(1, "attached", None);
-            with_attachment.attachments = vec![(sha2.clone(), Bytes::from(data.clone()))];
+            with_attachment.attachments = vec![(
+                sha2.clone(),
+                AttachmentData::Memory(Bytes::from(data.clone())),
+            )];
             store
                 .insert(T, vec![with_attachment])
                 .await
