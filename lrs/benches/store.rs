@@ -1,9 +1,10 @@
-//! In-process benchmark of the embedded store: the floor under the HTTP figures.
+//! In-process benchmark of a store: the floor under the HTTP figures.
 //!
 //! Measures, on generated ~1 KB statements with context activities and registrations:
-//! parsing and validation alone, preparation, batch insert (100 per batch) into the embedded
-//! store, and filtered queries with `limit=100`. Run with
-//! `cargo bench -p lrs --bench store` (`BENCH_STATEMENTS=N` to change the size, default 200000).
+//! parsing and validation alone, preparation, batch insert (100 per batch), and filtered
+//! queries with `limit=100`. Run with `cargo bench -p lrs --bench store`; `BENCH_STATEMENTS=N`
+//! changes the size (default 200000) and `BENCH_STORE=scylla://HOST:PORT/KEYSPACE` runs the
+//! same workload on the ScyllaDB store (the keyspace is dropped afterwards).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -13,6 +14,7 @@ use std::time::{Duration, Instant};
 use lrs::clock::SystemClock;
 use lrs::statements::{Authority, prepare};
 use lrs::storage::embedded::{EmbeddedOptions, EmbeddedStore};
+use lrs::storage::scylla::{ScyllaConfig, ScyllaStore};
 use lrs::storage::{StatementQuery, StatementStore, TenantId, TermKind};
 use serde_json::{Value, json};
 use xapi::{JsonLimits, Version};
@@ -106,12 +108,29 @@ async fn main() {
     let prepare_rate = total as f64 / started.elapsed().as_secs_f64();
 
     let dir = tempfile::tempdir().unwrap();
-    let store = EmbeddedStore::open(
-        dir.path(),
-        EmbeddedOptions::default(),
-        Arc::new(SystemClock),
-    )
-    .unwrap();
+    let store: Arc<dyn StatementStore> = match std::env::var("BENCH_STORE") {
+        Ok(uri) if uri.starts_with("scylla://") => {
+            let mut config = ScyllaConfig::from_uri(&uri).unwrap();
+            config.temporary = true;
+            println!("store: {uri}");
+            Arc::new(
+                ScyllaStore::open(&config, Arc::new(SystemClock))
+                    .await
+                    .unwrap(),
+            )
+        }
+        _ => {
+            println!("store: embedded");
+            Arc::new(
+                EmbeddedStore::open(
+                    dir.path(),
+                    EmbeddedOptions::default(),
+                    Arc::new(SystemClock),
+                )
+                .unwrap(),
+            )
+        }
+    };
     let tenant = TenantId(1);
     let mut batch_times = Vec::with_capacity(prepared.len());
     let started = Instant::now();
@@ -208,6 +227,11 @@ async fn main() {
         report[format!("query_{name}_p95_ms")] = json!(p95.as_secs_f64() * 1e3);
     }
     drop(store);
+    if std::env::var("BENCH_STORE").is_ok_and(|uri| uri.starts_with("scylla://")) {
+        println!();
+        println!("{report}");
+        return;
+    }
     let size: u64 = walk_size(dir.path());
     println!(
         "| data dir / raw JSON | {:.2} |",
