@@ -153,30 +153,21 @@ async fn store_batch(
         });
     }
     let mut batch = Vec::with_capacity(parsed.len());
-    let mut seen = std::collections::HashSet::with_capacity(parsed.len());
-    for (i, statement) in parsed.into_iter().enumerate() {
+    // Ids repeated within a batch were refused by `xapi::parse_statements`
+    // (rule duplicate-statement-id), and ids the LRS assigns are fresh.
+    for statement in parsed {
         let mut prepared = statements::prepare_as(
             statement,
             request.version,
             &request.principal.authority,
             request.principal.can_define(),
         );
-        if !seen.insert(prepared.id) {
-            return Err(ApiError::invalid(
-                format!("$[{i}].id"),
-                "unique-id-in-batch",
-                format!(
-                    "statement id {} appears more than once in the batch",
-                    prepared.id
-                ),
-            ));
-        }
         xapi::normalize_for_storage(&mut prepared.json, request.version);
         // Data §2.4.6.2: every context activity type is returned as an array.
         xapi::context_activities_as_arrays(&mut prepared.json);
         batch.push(prepared);
     }
-    // Attachment data is stored once per hash, in the same atomic write as the statements.
+    // Attachment data is stored once per hash and becomes visible with these statements.
     if let Some(first) = batch.first_mut() {
         first.attachments = attachments;
     }
