@@ -125,7 +125,16 @@ impl EmbeddedStore {
             db.keyspace(name, KeyspaceCreateOptions::default)
                 .map_err(map_err)
         };
-        let statements = open("statements")?;
+        // Statement JSON compresses well, so its blocks are LZ4-compressed on every level, not
+        // only the deeper ones (fjall's default); the index keyspaces hold short keys and stay
+        // as they are.
+        let statements = db
+            .keyspace("statements", || {
+                KeyspaceCreateOptions::default().data_block_compression_policy(
+                    fjall::config::CompressionPolicy::all(fjall::CompressionType::Lz4),
+                )
+            })
+            .map_err(map_err)?;
         let ids = open("ids")?;
         let terms = open("terms")?;
         let voids = open("voids")?;
