@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use lrs::auth::{Scope, parse_scopes};
 use lrs::config::LrsConfig;
 use lrs::storage::embedded::EmbeddedOptions;
+use scorm_player::server::ScormServer;
 use secrecy::SecretString;
 
 use crate::{
@@ -37,6 +38,28 @@ pub enum Command {
     /// Manage credentials (HTTP Basic key and secret with scopes).
     #[command(subcommand)]
     Credential(CredentialCommand),
+    /// Manage SCORM packages.
+    #[command(subcommand)]
+    Scorm(ScormCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScormCommand {
+    /// Import a SCORM 1.2 or 2004 package (a zip) into a tenant, with a progress bar.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        tenant: String,
+        #[command(flatten)]
+        data: StoreArgs,
+    },
+    /// List a tenant's packages.
+    List {
+        #[arg(long)]
+        tenant: String,
+        #[command(flatten)]
+        data: StoreArgs,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -168,6 +191,105 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Serve(args) => serve(args).await,
         Command::Tenant(command) => tenant(command).await,
         Command::Credential(command) => credential(command).await,
+        Command::Scorm(command) => scorm(command).await,
+    }
+}
+
+/// The SCORM service on a store opened by the command line, acting for `tenant` with full
+/// rights (whoever can open the store can do anything to it).
+async fn scorm_for(
+    data: &StoreArgs,
+    tenant: &str,
+) -> anyhow::Result<(ScormServer, scorm_player::server::Caller)> {
+    let stores = open_for_admin(data).await?;
+    let found = stores
+        .tenants
+        .tenant_by_name(tenant)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no tenant named {tenant:?}"))?;
+    let lrs = lrs::Lrs::new(
+        stores.clone(),
+        LrsConfig::default(),
+        std::sync::Arc::new(lrs::clock::SystemClock),
+    );
+    let home_page = LrsConfig::default().authority_home_page;
+    let server = crate::scorm::service(
+        &stores,
+        lrs.authenticator().clone(),
+        &home_page,
+        scorm_player::server::ScormConfig {
+            iri_base: home_page.clone(),
+            ..Default::default()
+        },
+    );
+    let caller = scorm_player::server::Caller {
+        tenant: scorm_player::server::Tenant(found.id.0),
+        manage: true,
+        read: true,
+    };
+    Ok((server, caller))
+}
+
+async fn scorm(command: ScormCommand) -> anyhow::Result<()> {
+    match command {
+        ScormCommand::Import { file, tenant, data } => {
+            let (server, caller) = scorm_for(&data, &tenant).await?;
+            let zip = std::fs::File::open(&file)
+                .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", file.display()))?;
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} [{bar:40}] {bytes}/{total_bytes} {msg}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            let progress_bar = bar.clone();
+            let progress = std::sync::Arc::new(move |p: scorm_player::server::ImportProgress| {
+                progress_bar.set_length(p.bytes_total);
+                progress_bar.set_position(p.bytes_done);
+                progress_bar.set_message(format!("{}/{} files", p.files_done, p.files_total));
+            });
+            let result = server.import_package(&caller, zip, Some(progress)).await;
+            bar.finish_and_clear();
+            match result {
+                Ok(summary) => {
+                    println!(
+                        "imported {} ({}, {:?}, {} files)",
+                        summary.id, summary.title, summary.version, summary.files
+                    );
+                    Ok(())
+                }
+                Err(error) => {
+                    for problem in &error.problems {
+                        eprintln!(
+                            "  {}: {} ({:?})",
+                            problem.location, problem.message, problem.code
+                        );
+                    }
+                    Err(anyhow::anyhow!("{}", error.message))
+                }
+            }
+        }
+        ScormCommand::List { tenant, data } => {
+            let (server, caller) = scorm_for(&data, &tenant).await?;
+            println!("id\ttitle\tversion\tfiles\tcreated");
+            for p in server
+                .list_packages(&caller)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.message))?
+            {
+                println!(
+                    "{}\t{}\t{:?}\t{}\t{}",
+                    p.id,
+                    p.title,
+                    p.version,
+                    p.files,
+                    p.created.to_rfc3339()
+                );
+            }
+            Ok(())
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! [`build`] opens the store and wires the parts; [`run`] serves them until shutdown.
 
 pub mod cli;
+mod scorm;
 
 use std::fmt;
 use std::future::Future;
@@ -38,14 +39,14 @@ pub enum StoreConfig {
         options: EmbeddedOptions,
     },
     /// A ScyllaDB or Apache Cassandra cluster (docs/scylla.md).
-    Scylla(ScyllaConfig),
+    Scylla(Box<ScyllaConfig>),
 }
 
 /// The `--store` value: `embedded`, or `scylla://HOST:PORT[,HOST:PORT…]/KEYSPACE[?…]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreUri {
     Embedded,
-    Scylla(ScyllaConfig),
+    Scylla(Box<ScyllaConfig>),
 }
 
 impl FromStr for StoreUri {
@@ -55,7 +56,7 @@ impl FromStr for StoreUri {
         if text == "embedded" {
             Ok(StoreUri::Embedded)
         } else if text.starts_with("scylla://") {
-            ScyllaConfig::from_uri(text).map(StoreUri::Scylla)
+            ScyllaConfig::from_uri(text).map(|c| StoreUri::Scylla(Box::new(c)))
         } else {
             Err(StoreUriError::UnknownScheme(text.to_owned()))
         }
@@ -114,9 +115,19 @@ pub async fn build(config: &ServerConfig) -> anyhow::Result<App> {
             .await?;
         tracing::info!(key = %key, "bootstrap admin credential ready");
     }
-    let lrs = lrs::Lrs::new(stores, config.lrs.clone(), Arc::new(SystemClock));
+    let home_page = config.lrs.authority_home_page.clone();
+    let lrs = lrs::Lrs::new(stores.clone(), config.lrs.clone(), Arc::new(SystemClock));
+    let scorm = scorm::service(
+        &stores,
+        lrs.authenticator().clone(),
+        &home_page,
+        scorm_player::server::ScormConfig {
+            iri_base: home_page.clone(),
+            ..Default::default()
+        },
+    );
     Ok(App {
-        router: lrs.router(),
+        router: lrs.router_with(scorm_player::server::router(scorm)),
     })
 }
 

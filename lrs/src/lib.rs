@@ -8,6 +8,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod multipart;
+pub mod producer;
 pub mod registry;
 pub mod statements;
 pub mod storage;
@@ -47,6 +48,16 @@ impl Lrs {
 
     /// The HTTP API.
     pub fn router(&self) -> axum::Router {
-        http::router(self.state.clone())
+        http::router(self.state.clone(), axum::Router::new())
+    }
+
+    /// The HTTP API with other parts' routes merged in, under the same request log.
+    pub fn router_with(&self, extra: axum::Router) -> axum::Router {
+        http::router(self.state.clone(), extra)
+    }
+
+    /// Checks credentials, for other parts of the server that take them.
+    pub fn authenticator(&self) -> &Arc<Authenticator> {
+        &self.state.auth
     }
 }

@@ -19,7 +19,10 @@ mod href;
 pub mod manifest;
 mod package;
 pub mod runtime;
+pub mod sequencing;
+pub mod server;
 mod version;
+pub mod xapi_profile;
 
 pub use diagnostic::{Diagnostic, DiagnosticCode, Severity, has_errors};
 pub use manifest::{Manifest, XmlLimits, parse_manifest};
@@ -30,4 +33,6 @@ pub use package::{
 pub use runtime::{
     CommitPayload, ErrorCode, LaunchData, RuntimeError, RuntimeOptions, RuntimeState, Start,
 };
+pub use sequencing::{ActivityTree, NavOutcome, NavRequest, SequencingException, SequencingState};
 pub use version::{DataModel, ScormVersion};
+pub use xapi_profile::{ActivityRef, DocumentKind, ProfileContext, ProfileDocument, ProfileError};

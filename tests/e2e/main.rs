@@ -9,5 +9,6 @@ mod admin_api;
 mod cli;
 mod crash;
 mod documents;
+mod scorm;
 mod server;
 mod statements_api;

@@ -36,17 +36,19 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
 }
 
-/// The whole HTTP API.
-pub fn router(state: AppState) -> Router {
+/// The whole HTTP API, with `extra` routes of other parts of the server merged in under the
+/// same request log.
+pub fn router(state: AppState, extra: Router) -> Router {
     // The alternate request syntax is rewritten before routing, so it wraps the xAPI router.
     let xapi = middleware::from_fn(alternate::rewrite)
         .layer(xapi_api::router(state.clone()).with_state(state.clone()));
     Router::new()
         .nest_service("/xapi", xapi)
         .nest("/admin", admin::router())
+        .with_state(state)
+        .merge(extra)
         .fallback(|| async { ApiError::NotFound })
         .layer(middleware::from_fn(log_requests))
-        .with_state(state)
 }
 
 /// Filled in by authentication so that the request log can name the tenant.
@@ -58,7 +60,7 @@ struct TenantSlot(Arc<OnceLock<String>>);
 async fn log_requests(mut request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
-    let path = request.uri().path().to_owned();
+    let path = redact_path(request.uri().path());
     let slot = TenantSlot::default();
     request.extensions_mut().insert(slot.clone());
     let response = next.run(request).await;
@@ -72,6 +74,17 @@ async fn log_requests(mut request: Request, next: Next) -> Response {
         "request"
     );
     response
+}
+
+/// A path as logged: the launch token of `/scorm/launch/{token}/…` is replaced by `…`.
+fn redact_path(path: &str) -> String {
+    match path.strip_prefix("/scorm/launch/") {
+        Some(rest) => match rest.split_once('/') {
+            Some((_, tail)) => format!("/scorm/launch/…/{tail}"),
+            None => "/scorm/launch/…".to_owned(),
+        },
+        None => path.to_owned(),
+    }
 }
 
 /// An authenticated request: the credential checked out and belongs to `principal.tenant`.

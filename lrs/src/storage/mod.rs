@@ -5,8 +5,11 @@
 //! default, the ScyllaDB/Cassandra store ([`scylla`]) the distributed one.
 
 pub mod embedded;
+mod objects;
 pub mod scylla;
 pub mod suite;
+
+pub use objects::{BlobStore, Expect, MAX_CHUNK, Record, RecordKey, RecordStore};
 
 use std::fmt;
 use std::sync::Arc;
@@ -513,24 +516,28 @@ pub trait TenantStore: Send + Sync {
     async fn revoke_credential(&self, key: &str) -> Result<(), RegistryError>;
 }
 
-/// The three stores a server runs on, usually one backend behind all three.
+/// The ports a server runs on, usually one backend behind all of them.
 #[derive(Clone)]
 pub struct Stores {
     pub statements: Arc<dyn StatementStore>,
     pub documents: Arc<dyn DocumentStore>,
     pub tenants: Arc<dyn TenantStore>,
+    pub records: Arc<dyn RecordStore>,
+    pub blobs: Arc<dyn BlobStore>,
 }
 
 impl Stores {
-    /// All three ports served by one backend.
+    /// Every port served by one backend.
     pub fn from_backend<B>(backend: Arc<B>) -> Stores
     where
-        B: StatementStore + DocumentStore + TenantStore + 'static,
+        B: StatementStore + DocumentStore + TenantStore + RecordStore + BlobStore + 'static,
     {
         Stores {
             statements: backend.clone(),
             documents: backend.clone(),
-            tenants: backend,
+            tenants: backend.clone(),
+            records: backend.clone(),
+            blobs: backend,
         }
     }
 }

@@ -13,9 +13,9 @@ use uuid::Uuid;
 use xapi::{Statement, Version};
 
 use super::{
-    CredentialRecord, DocumentError, DocumentScope, DocumentSet, DocumentWrite, InsertError,
-    NewStatement, Precondition, RegistryError, StatementQuery, Stores, TenantId, TermKind,
-    WriteMode,
+    CredentialRecord, DocumentError, DocumentScope, DocumentSet, DocumentWrite, Expect,
+    InsertError, NewStatement, Precondition, RecordKey, RegistryError, StatementQuery, Stores,
+    TenantId, TermKind, WriteMode,
 };
 use crate::statements::{Authority, prepare};
 
@@ -44,7 +44,10 @@ macro_rules! storage_test_suite {
             tenants_and_credentials,
             activity_definitions_merge_by_trust,
             agent_names_accumulate,
-            attachments_are_stored_once_per_tenant_and_hash
+            attachments_are_stored_once_per_tenant_and_hash,
+            records_compare_and_set,
+            records_list_in_id_order_by_group,
+            blobs_round_trip_by_chunk
         );
     };
     (@cases $fresh:path; $($case:ident),* $(,)?) => {
@@ -1365,5 +1368,184 @@ pub async fn attachments_are_stored_once_per_tenant_and_hash(stores: Stores) {
             .await
             .expect("get")
             .is_none()
+    );
+}
+
+pub async fn records_compare_and_set(stores: Stores) {
+    let records = &stores.records;
+    let key = RecordKey::new("package", "all", "p1");
+    assert!(records.get_record(T1, &key).await.unwrap().is_none());
+    let first = records
+        .put_record(T1, &key, Bytes::from_static(b"one"), Expect::Absent)
+        .await
+        .unwrap();
+    assert_eq!(first, Some(1));
+    // A second create, or an update from a stale version, writes nothing.
+    assert_eq!(
+        records
+            .put_record(T1, &key, Bytes::from_static(b"other"), Expect::Absent)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        records
+            .put_record(T1, &key, Bytes::from_static(b"two"), Expect::Version(1))
+            .await
+            .unwrap(),
+        Some(2)
+    );
+    assert_eq!(
+        records
+            .put_record(T1, &key, Bytes::from_static(b"stale"), Expect::Version(1))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        records
+            .put_record(T1, &key, Bytes::from_static(b"x"), Expect::Version(7))
+            .await
+            .unwrap(),
+        None
+    );
+    let found = records.get_record(T1, &key).await.unwrap().unwrap();
+    assert_eq!(
+        (found.version, found.value.as_ref()),
+        (2, b"two".as_slice())
+    );
+    // Tenants are isolated.
+    assert!(records.get_record(T2, &key).await.unwrap().is_none());
+    assert_eq!(
+        records
+            .put_record(T2, &key, Bytes::from_static(b"t2"), Expect::Version(2))
+            .await
+            .unwrap(),
+        None
+    );
+    // Deletes check the version too.
+    assert!(!records.delete_record(T1, &key, 1).await.unwrap());
+    assert!(records.delete_record(T1, &key, 2).await.unwrap());
+    assert!(records.get_record(T1, &key).await.unwrap().is_none());
+    assert!(!records.delete_record(T1, &key, 2).await.unwrap());
+    // Racing updates from the same version: exactly one wins.
+    records
+        .put_record(T1, &key, Bytes::from_static(b"base"), Expect::Absent)
+        .await
+        .unwrap();
+    let racers = (0..8).map(|i| {
+        let records = records.clone();
+        let key = key.clone();
+        tokio::spawn(async move {
+            records
+                .put_record(
+                    T1,
+                    &key,
+                    Bytes::from(format!("racer {i}")),
+                    Expect::Version(1),
+                )
+                .await
+                .unwrap()
+        })
+    });
+    let mut winners = 0;
+    for racer in racers {
+        if racer.await.unwrap().is_some() {
+            winners += 1;
+        }
+    }
+    assert_eq!(winners, 1);
+}
+
+pub async fn records_list_in_id_order_by_group(stores: Stores) {
+    let records = &stores.records;
+    for id in ["b", "a", "c", "ab"] {
+        records
+            .put_record(
+                T1,
+                &RecordKey::new("session", "reg-1", id),
+                Bytes::from(id.to_owned()),
+                Expect::Absent,
+            )
+            .await
+            .unwrap();
+    }
+    // Other groups, kinds and tenants are not listed.
+    for (tenant, kind, group) in [
+        (T1, "session", "reg-2"),
+        (T1, "sessions", "reg-1"),
+        (T1, "session", "reg-1x"),
+        (T2, "session", "reg-1"),
+    ] {
+        records
+            .put_record(
+                tenant,
+                &RecordKey::new(kind, group, "z"),
+                Bytes::from_static(b"other"),
+                Expect::Absent,
+            )
+            .await
+            .unwrap();
+    }
+    let ids = |found: Vec<(String, super::Record)>| -> Vec<String> {
+        found.into_iter().map(|(id, _)| id).collect()
+    };
+    let all = records
+        .list_records(T1, "session", "reg-1", None, 100)
+        .await
+        .unwrap();
+    assert_eq!(all[1].1.value.as_ref(), b"ab");
+    assert_eq!(ids(all), ["a", "ab", "b", "c"]);
+    let page = records
+        .list_records(T1, "session", "reg-1", Some("ab"), 1)
+        .await
+        .unwrap();
+    assert_eq!(ids(page), ["b"]);
+    let none = records
+        .list_records(T1, "session", "reg-1", Some("c"), 10)
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+}
+
+pub async fn blobs_round_trip_by_chunk(stores: Stores) {
+    let blobs = &stores.blobs;
+    let big = Bytes::from(vec![7u8; super::MAX_CHUNK]);
+    blobs
+        .put_chunk(T1, "pkg/a/index.html", 0, big.clone())
+        .await
+        .unwrap();
+    blobs
+        .put_chunk(T1, "pkg/a/index.html", 1, Bytes::from_static(b"tail"))
+        .await
+        .unwrap();
+    assert_eq!(
+        blobs.get_chunk(T1, "pkg/a/index.html", 0).await.unwrap(),
+        Some(big)
+    );
+    assert_eq!(
+        blobs.get_chunk(T1, "pkg/a/index.html", 1).await.unwrap(),
+        Some(Bytes::from_static(b"tail"))
+    );
+    assert_eq!(
+        blobs.get_chunk(T1, "pkg/a/index.html", 2).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        blobs.get_chunk(T2, "pkg/a/index.html", 0).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        blobs.get_chunk(T1, "pkg/a/other.html", 0).await.unwrap(),
+        None
+    );
+    blobs.delete_blob(T1, "pkg/a/index.html", 2).await.unwrap();
+    assert_eq!(
+        blobs.get_chunk(T1, "pkg/a/index.html", 0).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        blobs.get_chunk(T1, "pkg/a/index.html", 1).await.unwrap(),
+        None
     );
 }

@@ -156,4 +156,19 @@ pub struct AttemptSummary {
     /// SCORM 2004 `adl.nav.request` when not `_none_`.
     pub nav_request: Option<String>,
     pub terminated: bool,
+    /// `cmi.objectives.n` with an id, in index order: what the sequencer maps onto the
+    /// activity's objectives (SCORM 2004 RTE §4.2.17, SN §4.8).
+    #[serde(default)]
+    pub objectives: Vec<ObjectiveResult>,
+}
+
+/// One `cmi.objectives.n` record as the LMS evaluates it. SCORM 1.2 `status` folds into
+/// completion and success the way `lesson_status` does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ObjectiveResult {
+    pub id: String,
+    pub success: SuccessStatus,
+    pub completion: CompletionStatus,
+    pub score: Score,
+    pub progress_measure: Option<f64>,
 }

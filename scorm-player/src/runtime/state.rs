@@ -7,6 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::commit::ObjectiveResult;
 use super::error::{Fault, RuntimeError, error_string, fail};
 use super::interaction::{self, Rules};
 use super::model::{self, Access, Collection, Def, Initial, Kind, Model};
@@ -304,6 +305,7 @@ impl RuntimeState {
                     total_time: self.total_time(session_time),
                     nav_request: None,
                     terminated: self.phase == Phase::Terminated,
+                    objectives: self.objective_results(),
                 }
             }
             DataModel::Scorm2004 => {
@@ -331,9 +333,62 @@ impl RuntimeState {
                     total_time: self.total_time(session_time),
                     nav_request: get("adl.nav.request").filter(|r| r != "_none_"),
                     terminated: self.phase == Phase::Terminated,
+                    objectives: self.objective_results(),
                 }
             }
         }
+    }
+
+    /// Every `cmi.objectives.n` that has an id, in index order.
+    fn objective_results(&self) -> Vec<ObjectiveResult> {
+        let field =
+            |index: usize, name: &str| self.values.get(&format!("cmi.objectives.{index}.{name}"));
+        let real = |index: usize, name: &str| field(index, name).and_then(|v| types::parse_real(v));
+        (0..self.count("cmi.objectives"))
+            .filter_map(|index| {
+                let id = field(index, "id")?.clone();
+                let (completion, success, scaled, progress_measure) = match self.data_model {
+                    DataModel::Scorm12 => {
+                        let (completion, success) = match field(index, "status").map(String::as_str)
+                        {
+                            Some("passed") => (CompletionStatus::Completed, SuccessStatus::Passed),
+                            Some("failed") => (CompletionStatus::Completed, SuccessStatus::Failed),
+                            Some("completed") => {
+                                (CompletionStatus::Completed, SuccessStatus::Unknown)
+                            }
+                            Some("incomplete" | "browsed") => {
+                                (CompletionStatus::Incomplete, SuccessStatus::Unknown)
+                            }
+                            Some("not attempted") => {
+                                (CompletionStatus::NotAttempted, SuccessStatus::Unknown)
+                            }
+                            _ => (CompletionStatus::Unknown, SuccessStatus::Unknown),
+                        };
+                        (completion, success, None, None)
+                    }
+                    DataModel::Scorm2004 => (
+                        field(index, "completion_status")
+                            .map_or(CompletionStatus::Unknown, |v| CompletionStatus::parse(v)),
+                        field(index, "success_status")
+                            .map_or(SuccessStatus::Unknown, |v| SuccessStatus::parse(v)),
+                        real(index, "score.scaled"),
+                        real(index, "progress_measure"),
+                    ),
+                };
+                Some(ObjectiveResult {
+                    id,
+                    success,
+                    completion,
+                    score: Score {
+                        scaled,
+                        raw: real(index, "score.raw"),
+                        min: real(index, "score.min"),
+                        max: real(index, "score.max"),
+                    },
+                    progress_measure,
+                })
+            })
+            .collect()
     }
 
     fn total_time(&self, session: Option<Centiseconds>) -> Centiseconds {

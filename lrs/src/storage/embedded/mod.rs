@@ -20,12 +20,16 @@
 //!   before the statement batch (content-addressed, so rewriting them is harmless); the mark
 //!   commits with the statements, so data is visible exactly when its statements are, and the
 //!   data of one hash is stored once per tenant.
+//! - `records`: tenant ‖ kind ‖ group ‖ id (kind and group length-prefixed) → version ‖ value;
+//!   the general-purpose records of the SCORM runtime and the capability engine.
+//! - `blobs`: tenant ‖ hash(blob name) ‖ chunk number → chunk; package files and the like.
 //!
 //! Writes are serialised by one mutex and committed as one atomic batch each; the journal is
 //! handed to the operating system before a write is acknowledged, so an acknowledged write
 //! survives the process being killed. With `fsync` on, it also survives power loss.
 
 mod documents;
+mod objects;
 mod registry;
 mod statements;
 
@@ -90,6 +94,8 @@ struct Inner {
     activities: Keyspace,
     agents: Keyspace,
     attachments: Keyspace,
+    records: Keyspace,
+    blobs: Keyspace,
     clock: Arc<dyn Clock>,
     /// How far the journal is pushed before a write is acknowledged.
     durability: PersistMode,
@@ -143,6 +149,8 @@ impl EmbeddedStore {
         let activities = open("activities")?;
         let agents = open("agents")?;
         let attachments = open("attachments")?;
+        let records = open("records")?;
+        let blobs = open("blobs")?;
         let last_seq = match statements.last_key_value() {
             Some(guard) => {
                 let key = guard.key().map_err(map_err)?;
@@ -161,6 +169,8 @@ impl EmbeddedStore {
             activities,
             agents,
             attachments,
+            records,
+            blobs,
             clock,
             // Buffer: handed to the OS, survives the process dying; SyncData: on the disk.
             durability: if options.fsync {

@@ -8,9 +8,18 @@
 //! | `serial_consistency` | `local_serial` | consistency of the Paxos phase of lightweight transactions |
 //! | `request_timeout` | `5s` | client-side timeout of one CQL request (`ms` or `s`) |
 //! | `write_deadline` | `30s` | how long a statement batch may take from `stored` to commit; an unfinished batch older than twice this is abandoned and its ids may be claimed again |
+//! | `tls` | `false` | `true`: TLS to every node, the node's certificate verified against the system roots (or `tls_ca`) |
+//! | `tls_ca` | | a PEM bundle of the CA certificates to trust instead of the system roots; implies `tls=true` |
+//! | `tls_server_name` | | the DNS name (or IP) the nodes' certificates must be valid for, instead of each node's IP address |
+//! | `tls_cert`, `tls_key` | | a PEM client certificate chain and its private key (mutual TLS); both or neither |
+//! | `sweep_interval` | `5m` | how often a server tries to sweep what crashed batches left behind (`off`: never) |
+//! | `sweep_grace` | `10m` | how old an unfinished batch must be before the sweeper rolls it back; at least twice `write_deadline` plus `request_timeout` |
+//!
+//! Durations are written `500ms`, `30s`, `10m` or `2h`.
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use scylla::statement::{Consistency, SerialConsistency};
@@ -29,6 +38,12 @@ pub struct ScyllaConfig {
     pub write_deadline: Duration,
     /// Password authentication (`PasswordAuthenticator`), when the URI names a user.
     pub credentials: Option<(String, String)>,
+    /// TLS to the nodes, when set (see [`TlsSettings`]).
+    pub tls: Option<TlsSettings>,
+    /// How often this server tries to take the sweeper lease and sweep; `None`: never.
+    pub sweep_interval: Option<Duration>,
+    /// Age past which an unfinished batch is rolled back by the sweeper.
+    pub sweep_grace: Duration,
     /// Drop the keyspace when the store is dropped (tests; never from a URI).
     pub temporary: bool,
 }
@@ -45,9 +60,32 @@ impl fmt::Debug for ScyllaConfig {
             .field("request_timeout", &self.request_timeout)
             .field("write_deadline", &self.write_deadline)
             .field("user", &self.credentials.as_ref().map(|(user, _)| user))
+            .field("tls", &self.tls)
+            .field("sweep_interval", &self.sweep_interval)
+            .field("sweep_grace", &self.sweep_grace)
             .field("temporary", &self.temporary)
             .finish()
     }
+}
+
+/// TLS to the cluster. Only file paths: the files are read when the store opens, and the key
+/// never leaves the TLS layer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TlsSettings {
+    /// A PEM bundle of CA certificates to trust; `None`: the system roots.
+    pub ca: Option<PathBuf>,
+    /// The name every node's certificate must be valid for. `None`: the node's IP address, as
+    /// the driver connects by address (the addresses of the other nodes come from the cluster).
+    pub server_name: Option<String>,
+    /// Client certificate chain and private key, both PEM, for mutual TLS.
+    pub client: Option<ClientIdentity>,
+}
+
+/// The files of a client certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientIdentity {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 /// The replication strategy of a keyspace Proficio creates.
@@ -117,6 +155,9 @@ impl ScyllaConfig {
             request_timeout: Duration::from_secs(5),
             write_deadline: Duration::from_secs(30),
             credentials: None,
+            tls: None,
+            sweep_interval: Some(Duration::from_secs(300)),
+            sweep_grace: Duration::from_secs(600),
             temporary: false,
         }
     }
@@ -162,6 +203,7 @@ impl ScyllaConfig {
         }
         let mut config = ScyllaConfig::new(nodes, keyspace.to_ascii_lowercase());
         config.credentials = credentials;
+        let mut tls = TlsParameters::default();
         for (name, value) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
             let bad = |reason| StoreUriError::BadParameter {
                 name: name.to_string(),
@@ -178,10 +220,30 @@ impl ScyllaConfig {
                 },
                 "request_timeout" => config.request_timeout = parse_duration(&value).ok_or_else(|| bad("expected a duration such as 500ms or 5s"))?,
                 "write_deadline" => config.write_deadline = parse_duration(&value).ok_or_else(|| bad("expected a duration such as 30s"))?,
-                "tls" | "ssl" => return Err(bad("TLS to the cluster is not supported yet")),
+                "tls" => tls.enabled = Some(match &*value.to_ascii_lowercase() {
+                    "true" => true,
+                    "false" => false,
+                    _ => return Err(bad("expected true or false")),
+                }),
+                "tls_ca" => tls.ca = Some(parse_path(&value).ok_or_else(|| bad("expected the path of a PEM file"))?),
+                "tls_cert" => tls.cert = Some(parse_path(&value).ok_or_else(|| bad("expected the path of a PEM file"))?),
+                "tls_key" => tls.key = Some(parse_path(&value).ok_or_else(|| bad("expected the path of a PEM file"))?),
+                "tls_server_name" => {
+                    let valid = rustls::pki_types::ServerName::try_from(value.as_ref()).is_ok();
+                    if !valid {
+                        return Err(bad("expected a DNS name or an IP address"));
+                    }
+                    tls.server_name = Some(value.to_string());
+                }
+                "sweep_interval" => config.sweep_interval = match &*value {
+                    "off" => None,
+                    _ => Some(parse_duration(&value).ok_or_else(|| bad("expected a duration such as 5m, or off"))?),
+                },
+                "sweep_grace" => config.sweep_grace = parse_duration(&value).ok_or_else(|| bad("expected a duration such as 10m"))?,
                 _ => return Err(StoreUriError::UnknownParameter(name.to_string())),
             }
         }
+        config.tls = tls.settings()?;
         if config.write_deadline <= config.request_timeout {
             return Err(StoreUriError::BadParameter {
                 name: "write_deadline".to_owned(),
@@ -189,8 +251,77 @@ impl ScyllaConfig {
                 reason: "must be longer than request_timeout",
             });
         }
+        // A batch may still commit until one write deadline after its `stored`, and a claim is
+        // taken over after two (docs/scylla.md): rolling back earlier could undo a live batch.
+        if config.sweep_grace < config.write_deadline * 2 + config.request_timeout {
+            return Err(StoreUriError::BadParameter {
+                name: "sweep_grace".to_owned(),
+                value: format!("{:?}", config.sweep_grace),
+                reason: "must be at least twice write_deadline plus request_timeout",
+            });
+        }
         Ok(config)
     }
+}
+
+/// The `tls*` parameters as given, before they are checked together.
+#[derive(Default)]
+struct TlsParameters {
+    enabled: Option<bool>,
+    ca: Option<PathBuf>,
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
+    server_name: Option<String>,
+}
+
+impl TlsParameters {
+    /// Any `tls_*` file or name turns TLS on; `tls=false` with one of them is a contradiction.
+    fn settings(self) -> Result<Option<TlsSettings>, StoreUriError> {
+        let detail = self.ca.is_some()
+            || self.cert.is_some()
+            || self.key.is_some()
+            || self.server_name.is_some();
+        if self.enabled == Some(false) {
+            if detail {
+                return Err(StoreUriError::BadParameter {
+                    name: "tls".to_owned(),
+                    value: "false".to_owned(),
+                    reason: "contradicts tls_ca, tls_cert, tls_key or tls_server_name",
+                });
+            }
+            return Ok(None);
+        }
+        if self.enabled.is_none() && !detail {
+            return Ok(None);
+        }
+        let client = match (self.cert, self.key) {
+            (Some(cert), Some(key)) => Some(ClientIdentity { cert, key }),
+            (None, None) => None,
+            (Some(cert), None) => {
+                return Err(StoreUriError::BadParameter {
+                    name: "tls_cert".to_owned(),
+                    value: cert.display().to_string(),
+                    reason: "needs tls_key, the certificate's private key",
+                });
+            }
+            (None, Some(key)) => {
+                return Err(StoreUriError::BadParameter {
+                    name: "tls_key".to_owned(),
+                    value: key.display().to_string(),
+                    reason: "needs tls_cert, the certificate it belongs to",
+                });
+            }
+        };
+        Ok(Some(TlsSettings {
+            ca: self.ca,
+            server_name: self.server_name,
+            client,
+        }))
+    }
+}
+
+fn parse_path(value: &str) -> Option<PathBuf> {
+    (!value.is_empty()).then(|| PathBuf::from(value))
 }
 
 fn parse_host(host: &str) -> Result<String, StoreUriError> {
@@ -268,6 +399,10 @@ fn parse_duration(value: &str) -> Option<Duration> {
         Duration::from_millis(ms.parse().ok()?)
     } else if let Some(s) = value.strip_suffix('s') {
         Duration::from_secs(s.parse().ok()?)
+    } else if let Some(m) = value.strip_suffix('m') {
+        Duration::from_secs(m.parse::<u64>().ok()?.checked_mul(60)?)
+    } else if let Some(h) = value.strip_suffix('h') {
+        Duration::from_secs(h.parse::<u64>().ok()?.checked_mul(3_600)?)
     } else {
         return None;
     };
@@ -364,9 +499,59 @@ mod tests {
             ScyllaConfig::from_uri("scylla://host/ks?request_timeout=10s&write_deadline=5s"),
             Err(StoreUriError::BadParameter { .. })
         ));
-        assert!(matches!(
-            ScyllaConfig::from_uri("scylla://host/ks?tls=true"),
-            Err(StoreUriError::BadParameter { .. })
-        ));
+        let bad = |uri: &str, parameter: &str| match ScyllaConfig::from_uri(uri) {
+            Err(StoreUriError::BadParameter { name, .. }) => assert_eq!(name, parameter, "{uri}"),
+            other => panic!("{uri}: expected a bad {parameter}, got {other:?}"),
+        };
+        bad("scylla://host/ks?tls=yes", "tls");
+        bad("scylla://host/ks?tls=false&tls_ca=/ca.pem", "tls");
+        bad("scylla://host/ks?tls_ca=", "tls_ca");
+        bad("scylla://host/ks?tls_cert=/c.pem", "tls_cert");
+        bad("scylla://host/ks?tls=true&tls_key=/k.pem", "tls_key");
+        bad(
+            "scylla://host/ks?tls_server_name=not%20a%20name",
+            "tls_server_name",
+        );
+        bad("scylla://host/ks?sweep_interval=soon", "sweep_interval");
+        bad("scylla://host/ks?sweep_grace=1m", "sweep_grace");
+        bad("scylla://host/ks?write_deadline=5m", "sweep_grace");
+        check(
+            "scylla://host/ks?ssl=true",
+            StoreUriError::UnknownParameter("ssl".into()),
+        );
+    }
+
+    #[test]
+    fn parses_tls_and_sweeper_settings() {
+        let plain = ScyllaConfig::from_uri("scylla://host/ks?tls=false").unwrap();
+        assert_eq!(plain.tls, None);
+        assert_eq!(plain.sweep_interval, Some(Duration::from_secs(300)));
+        assert_eq!(plain.sweep_grace, Duration::from_secs(600));
+        let system_roots = ScyllaConfig::from_uri("scylla://host/ks?tls=true").unwrap();
+        assert_eq!(system_roots.tls, Some(TlsSettings::default()));
+        let full = ScyllaConfig::from_uri(
+            "scylla://host/ks?tls_ca=%2Fetc%2Fproficio%2Fca.pem&tls_server_name=db.internal\
+             &tls_cert=/etc/proficio/client.pem&tls_key=/etc/proficio/client-key.pem\
+             &sweep_interval=off&sweep_grace=2h",
+        )
+        .unwrap();
+        assert_eq!(
+            full.tls,
+            Some(TlsSettings {
+                ca: Some("/etc/proficio/ca.pem".into()),
+                server_name: Some("db.internal".to_owned()),
+                client: Some(ClientIdentity {
+                    cert: "/etc/proficio/client.pem".into(),
+                    key: "/etc/proficio/client-key.pem".into(),
+                }),
+            })
+        );
+        assert_eq!(full.sweep_interval, None);
+        assert_eq!(full.sweep_grace, Duration::from_secs(7_200));
+        let by_ip = ScyllaConfig::from_uri("scylla://host/ks?tls_server_name=10.0.0.7").unwrap();
+        assert_eq!(
+            by_ip.tls.and_then(|tls| tls.server_name).as_deref(),
+            Some("10.0.0.7")
+        );
     }
 }

@@ -18,13 +18,17 @@
 
 mod config;
 mod documents;
+mod objects;
 mod registry;
 pub mod schema;
 mod statements;
+mod sweeper;
 #[cfg(test)]
 mod tests;
+pub mod tls;
 
-pub use config::{Replication, ScyllaConfig, StoreUriError};
+pub use config::{ClientIdentity, Replication, ScyllaConfig, StoreUriError, TlsSettings};
+pub use sweeper::SweepReport;
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -67,7 +71,11 @@ pub struct ScyllaStore {
 struct Inner {
     session: Session,
     config: ScyllaConfig,
+    /// The TLS configuration of every connection, when `tls` is set.
+    tls: Option<Arc<rustls::ClientConfig>>,
     cql: Prepared,
+    /// Statements of the batch journal and the sweeper.
+    sweep_cql: sweeper::SweepCql,
     clock: Arc<dyn Clock>,
     /// This process, in `servers`.
     server_id: Uuid,
@@ -110,37 +118,39 @@ type Term = (i32, [u8; HASH_LEN]);
 impl ScyllaStore {
     /// Connects, applies the schema migrations, prepares the statements and joins the
     /// servers' watermark table. Fails with [`StorageErrorKind::Unavailable`] when the cluster
-    /// cannot be reached.
+    /// cannot be reached, and when TLS is set and cannot work (the message names the setting:
+    /// see [`tls::TlsError`]).
     pub async fn open(
         config: &ScyllaConfig,
         clock: Arc<dyn Clock>,
     ) -> Result<ScyllaStore, StorageError> {
+        let tls = match &config.tls {
+            Some(settings) => Some(tls::client_config(settings).map_err(tls_unavailable)?),
+            None => None,
+        };
         let profile = ExecutionProfile::builder()
             .consistency(config.consistency)
             .serial_consistency(Some(config.serial_consistency))
             .request_timeout(Some(config.request_timeout))
             .build();
-        let mut builder = SessionBuilder::new()
-            .known_nodes(&config.nodes)
+        let builder = session_builder(config, tls.clone())
             .connection_timeout(config.request_timeout)
             // Routing needs only this keyspace's metadata, not that of every keyspace.
             .keyspaces_to_fetch([config.keyspace.clone()])
             .default_execution_profile_handle(profile.into_handle());
-        if let Some((user, password)) = &config.credentials {
-            builder = builder.user(user, password);
-        }
-        let session = builder.build().await.map_err(|e| {
-            StorageError::new(
-                StorageErrorKind::Unavailable,
-                format!("cannot connect to {}: {e}", config.nodes.join(",")),
-            )
-        })?;
+        let session = match builder.build().await {
+            Ok(session) => session,
+            Err(e) => return Err(connect_error(config, tls, &e).await),
+        };
         schema::migrate(&session, config).await?;
         let cql = Prepared::prepare(&session, &config.keyspace).await?;
+        let sweep_cql = sweeper::SweepCql::prepare(&session, &config.keyspace).await?;
         let inner = Arc::new(Inner {
             session,
             config: config.clone(),
+            tls,
             cql,
+            sweep_cql,
             clock,
             server_id: Uuid::new_v4(),
             write: Mutex::new(WriteState {
@@ -158,13 +168,24 @@ impl ScyllaStore {
         });
         inner.heartbeat().await?;
         tokio::spawn(heartbeat_loop(Arc::downgrade(&inner)));
+        if let Some(interval) = config.sweep_interval {
+            tokio::spawn(sweeper::sweep_loop(Arc::downgrade(&inner), interval));
+        }
         tracing::info!(
             keyspace = %config.keyspace,
             nodes = %config.nodes.join(","),
             server = %inner.server_id,
+            tls = config.tls.is_some(),
             "scylla store open"
         );
         Ok(ScyllaStore { inner })
+    }
+
+    /// One sweep of what crashed batches left behind, when this server holds (or takes) the
+    /// sweeper lease; `None` when another server holds it. Servers run it every
+    /// `sweep_interval` on their own; see [`sweeper`].
+    pub async fn sweep(&self) -> Result<Option<SweepReport>, StorageError> {
+        self.inner.sweep().await
     }
 
     /// The keyspace this store works in.
@@ -181,6 +202,7 @@ impl Drop for Inner {
             return;
         }
         let config = self.config.clone();
+        let tls = self.tls.clone();
         let spawned = std::thread::Builder::new()
             .name("drop-keyspace".to_owned())
             .spawn(move || {
@@ -191,12 +213,7 @@ impl Drop for Inner {
                     return;
                 };
                 runtime.block_on(async move {
-                    let mut builder = SessionBuilder::new()
-                        .known_nodes(&config.nodes)
-                        .fetch_schema_metadata(false);
-                    if let Some((user, password)) = &config.credentials {
-                        builder = builder.user(user, password);
-                    }
+                    let builder = session_builder(&config, tls).fetch_schema_metadata(false);
                     if let Ok(session) = builder.build().await {
                         let drop = format!("DROP KEYSPACE IF EXISTS {}", config.keyspace);
                         if let Err(e) = session.query_unpaged(drop, &[]).await {
@@ -209,6 +226,52 @@ impl Drop for Inner {
             tracing::warn!(keyspace = %self.config.keyspace, error = %e, "temporary keyspace not dropped");
         }
     }
+}
+
+/// A session builder for the nodes, with the credentials and TLS of the configuration.
+fn session_builder(
+    config: &ScyllaConfig,
+    tls: Option<Arc<rustls::ClientConfig>>,
+) -> SessionBuilder {
+    let mut builder = SessionBuilder::new()
+        .known_nodes(&config.nodes)
+        .tls_context(tls);
+    if let Some((user, password)) = &config.credentials {
+        builder = builder.user(user, password);
+    }
+    builder
+}
+
+fn tls_unavailable(error: tls::TlsError) -> StorageError {
+    StorageError::new(StorageErrorKind::Unavailable, error.to_string())
+}
+
+/// The error of a failed connection. With TLS, the driver's error says little (a broken pool),
+/// so each node is tried once more by hand to tell an untrusted certificate, a name mismatch or
+/// a refused client certificate apart; the first such finding is the error.
+async fn connect_error(
+    config: &ScyllaConfig,
+    tls: Option<Arc<rustls::ClientConfig>>,
+    error: &dyn std::fmt::Display,
+) -> StorageError {
+    if let (Some(settings), Some(client)) = (&config.tls, tls) {
+        for node in &config.nodes {
+            let Ok(addresses) = tokio::net::lookup_host(node.as_str()).await else {
+                continue;
+            };
+            for address in addresses {
+                let found =
+                    tls::diagnose(address, client.clone(), settings, config.request_timeout).await;
+                if let Some(found) = found {
+                    return tls_unavailable(found);
+                }
+            }
+        }
+    }
+    StorageError::new(
+        StorageErrorKind::Unavailable,
+        format!("cannot connect to {}: {error}", config.nodes.join(",")),
+    )
 }
 
 /// Renews the lease until the store is dropped.
@@ -525,6 +588,16 @@ prepared! {
     registry_create: "INSERT INTO {ks}.registry (kind, name, record) VALUES (?, ?, ?) IF NOT EXISTS",
     registry_update: "UPDATE {ks}.registry SET record = ? WHERE kind = ? AND name = ? IF record = ?",
     registry_overwrite: "UPDATE {ks}.registry SET record = ? WHERE kind = ? AND name = ? IF EXISTS",
+    // records and blobs
+    record_get: "SELECT version, value FROM {ks}.records WHERE tenant = ? AND kind = ? AND grp = ? AND id = ?",
+    record_create: "INSERT INTO {ks}.records (tenant, kind, grp, id, version, value) VALUES (?, ?, ?, ?, 1, ?) IF NOT EXISTS",
+    record_update: "UPDATE {ks}.records SET version = ?, value = ? WHERE tenant = ? AND kind = ? AND grp = ? AND id = ? IF version = ?",
+    record_delete: "DELETE FROM {ks}.records WHERE tenant = ? AND kind = ? AND grp = ? AND id = ? IF version = ?",
+    records_first: "SELECT id, version, value FROM {ks}.records WHERE tenant = ? AND kind = ? AND grp = ? LIMIT ?",
+    records_after: "SELECT id, version, value FROM {ks}.records WHERE tenant = ? AND kind = ? AND grp = ? AND id > ? LIMIT ?",
+    blob_put: "INSERT INTO {ks}.blobs (tenant, blob, chunk, data) VALUES (?, ?, ?, ?)",
+    blob_get: "SELECT data FROM {ks}.blobs WHERE tenant = ? AND blob = ? AND chunk = ?",
+    blob_delete: "DELETE FROM {ks}.blobs WHERE tenant = ? AND blob = ? AND chunk = ?",
     // servers; the row of a server that stopped leaves after a day
     server_beat: "INSERT INTO {ks}.servers (shard, server, safe, expires) VALUES (0, ?, ?, ?) USING TTL 86400",
     servers_get: "SELECT server, safe, expires FROM {ks}.servers WHERE shard = 0",

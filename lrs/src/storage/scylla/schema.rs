@@ -29,66 +29,105 @@ pub struct Migration {
 }
 
 /// Every migration, oldest first. Append only: a released migration never changes.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "statements, index, documents, registry",
-    statements: &[
-        // A statement by (tenant, id): the id claim and the statement itself. Written only by
-        // lightweight transactions (claim, steal, roll back), never by plain writes. Visible
-        // once its batch is committed (`batches`).
-        "CREATE TABLE IF NOT EXISTS {ks}.statements (
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "statements, index, documents, registry",
+        statements: &[
+            // A statement by (tenant, id): the id claim and the statement itself. Written only by
+            // lightweight transactions (claim, steal, roll back), never by plain writes. Visible
+            // once its batch is committed (`batches`).
+            "CREATE TABLE IF NOT EXISTS {ks}.statements (
             tenant bigint, id uuid, batch_id uuid, seq bigint, voiding boolean, body blob,
             PRIMARY KEY ((tenant, id)))",
-        // A batch's commit record: its statements become visible, all at once, when it exists.
-        "CREATE TABLE IF NOT EXISTS {ks}.batches (
+            // A batch's commit record: its statements become visible, all at once, when it exists.
+            "CREATE TABLE IF NOT EXISTS {ks}.batches (
             tenant bigint, batch_id uuid, first_seq bigint,
             PRIMARY KEY ((tenant, batch_id)))",
-        // One row per (filter term, statement), newest first, in bounded time buckets. Kind 0 is
-        // 'every statement of the tenant' (the unfiltered timeline).
-        "CREATE TABLE IF NOT EXISTS {ks}.statement_index (
+            // One row per (filter term, statement), newest first, in bounded time buckets. Kind 0 is
+            // 'every statement of the tenant' (the unfiltered timeline).
+            "CREATE TABLE IF NOT EXISTS {ks}.statement_index (
             tenant bigint, kind int, hash blob, bucket bigint, seq bigint, id uuid,
             PRIMARY KEY ((tenant, kind, hash, bucket), seq, id))
             WITH CLUSTERING ORDER BY (seq DESC, id ASC)",
-        // The non-empty buckets of each term, so that a sparse term is not a walk through
-        // thousands of empty buckets.
-        "CREATE TABLE IF NOT EXISTS {ks}.statement_index_buckets (
+            // The non-empty buckets of each term, so that a sparse term is not a walk through
+            // thousands of empty buckets.
+            "CREATE TABLE IF NOT EXISTS {ks}.statement_index_buckets (
             tenant bigint, kind int, hash blob, bucket bigint,
             PRIMARY KEY ((tenant, kind, hash), bucket))
             WITH CLUSTERING ORDER BY (bucket DESC)",
-        // Voiding statements by target; a row counts once its batch is committed.
-        "CREATE TABLE IF NOT EXISTS {ks}.voids (
+            // Voiding statements by target; a row counts once its batch is committed.
+            "CREATE TABLE IF NOT EXISTS {ks}.voids (
             tenant bigint, target uuid, voiding uuid, batch_id uuid,
             PRIMARY KEY ((tenant, target), voiding, batch_id))",
-        // Canonical activity definitions, by hash of the activity id; changed by compare-and-set.
-        "CREATE TABLE IF NOT EXISTS {ks}.activities (
+            // Canonical activity definitions, by hash of the activity id; changed by compare-and-set.
+            "CREATE TABLE IF NOT EXISTS {ks}.activities (
             tenant bigint, hash blob, activity text, definition text,
             PRIMARY KEY ((tenant, hash)))",
-        // Names statements gave an agent (by hash of its IFI key), with when each was first seen.
-        "CREATE TABLE IF NOT EXISTS {ks}.agent_names (
+            // Names statements gave an agent (by hash of its IFI key), with when each was first seen.
+            "CREATE TABLE IF NOT EXISTS {ks}.agent_names (
             tenant bigint, agent blob, name text, first_seen bigint,
             PRIMARY KEY ((tenant, agent), name))",
-        // Attachment data by SHA-256, in chunks; chunk 0 is written last and carries the count,
-        // so its presence means the data is complete.
-        "CREATE TABLE IF NOT EXISTS {ks}.attachments (
+            // Attachment data by SHA-256, in chunks; chunk 0 is written last and carries the count,
+            // so its presence means the data is complete.
+            "CREATE TABLE IF NOT EXISTS {ks}.attachments (
             tenant bigint, sha2 text, chunk int, chunks int, data blob,
             PRIMARY KEY ((tenant, sha2), chunk))",
-        // State, activity profile and agent profile documents. Partition: one owner (activity
-        // and agent for State); registration '-' is 'none'. Written only by lightweight
-        // transactions.
-        "CREATE TABLE IF NOT EXISTS {ks}.documents (
+            // State, activity profile and agent profile documents. Partition: one owner (activity
+            // and agent for State); registration '-' is 'none'. Written only by lightweight
+            // transactions.
+            "CREATE TABLE IF NOT EXISTS {ks}.documents (
             tenant bigint, kind int, owner blob, registration text, id text,
             content_type text, etag text, updated bigint, body blob,
             PRIMARY KEY ((tenant, kind, owner), registration, id))",
-        // Tenants, credentials and the tenant id counter, as JSON records by kind and name.
-        "CREATE TABLE IF NOT EXISTS {ks}.registry (
+            // Tenants, credentials and the tenant id counter, as JSON records by kind and name.
+            "CREATE TABLE IF NOT EXISTS {ks}.registry (
             kind text, name text, record text,
             PRIMARY KEY (kind, name))",
-        // Each running server's write watermark and lease (docs/scylla.md, 'Consistent through').
-        "CREATE TABLE IF NOT EXISTS {ks}.servers (
+            // Each running server's write watermark and lease (docs/scylla.md, 'Consistent through').
+            "CREATE TABLE IF NOT EXISTS {ks}.servers (
             shard int, server uuid, safe bigint, expires bigint,
             PRIMARY KEY (shard, server))",
-    ],
-}];
+        ],
+    },
+    Migration {
+        version: 2,
+        description: "records and blobs for the SCORM runtime and the capability engine",
+        statements: &[
+            // Versioned records, every write a lightweight transaction on `version`. A partition is
+            // one (kind, group), which callers keep bounded.
+            "CREATE TABLE IF NOT EXISTS {ks}.records (
+            tenant bigint, kind text, grp text, id text, version bigint, value blob,
+            PRIMARY KEY ((tenant, kind, grp), id))",
+            // Blob chunks, one partition each (at most 1 MiB), so a large file is spread over
+            // the cluster; the caller's records say how many chunks a blob has.
+            "CREATE TABLE IF NOT EXISTS {ks}.blobs (
+            tenant bigint, blob text, chunk int, data blob,
+            PRIMARY KEY ((tenant, blob, chunk)))",
+        ],
+    },
+    Migration {
+        version: 3,
+        description: "batch journal and sweeper",
+        statements: &[
+            // Every statement batch, written before its first claim, with its outcome once it has
+            // one: the sweeper rolls back batches that crashed (docs/scylla.md, 'The sweeper').
+            // Partitioned by minute of the batch's first seq and a shard; never deleted, expired
+            // by TTL, so time windows compact it away whole.
+            "CREATE TABLE IF NOT EXISTS {ks}.batch_journal (
+            minute bigint, shard int, batch_id uuid, tenant bigint, first_seq bigint,
+            ids list<uuid>, attachments list<text>, outcome int,
+            PRIMARY KEY ((minute, shard), batch_id))
+            WITH default_time_to_live = 172800
+            AND compaction = {'class': 'TimeWindowCompactionStrategy',
+                'compaction_window_unit': 'HOURS', 'compaction_window_size': 6}",
+            // The sweeper's lease (row 'lease', a lightweight transaction with a TTL) and its
+            // position (row 'position', the last journal minute swept).
+            "CREATE TABLE IF NOT EXISTS {ks}.sweeper (
+            name text PRIMARY KEY, owner uuid, position bigint)",
+        ],
+    },
+];
 
 /// The lock row's version in `schema_migrations`; real versions start at 1.
 const LOCK_VERSION: i32 = 0;

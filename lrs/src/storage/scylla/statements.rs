@@ -34,13 +34,14 @@ use bytes::Bytes;
 use futures::{StreamExt as _, TryStreamExt as _};
 use serde_json::{Map, Value};
 
+use super::sweeper::{JournalKey, OUTCOME_CLEAN, OUTCOME_ROLLED_BACK};
 use crate::storage::{
     AttachmentData, InsertError, NewStatement, StatementPage, StatementQuery, StatementStore,
     StoredStatement, TermKind, stamp, statement_from_stored,
 };
 
 /// The index kind of "every statement of the tenant".
-const KIND_ALL: i32 = 0;
+pub(super) const KIND_ALL: i32 = 0;
 /// How many database requests one insert or query keeps in flight.
 const CONCURRENCY: usize = 32;
 /// Attachment chunk size: ScyllaDB warns about cells over 1 MiB.
@@ -52,11 +53,11 @@ const CURSOR_V1: u8 = 1;
 type Contributions<'a> = Vec<(&'a Map<String, Value>, bool)>;
 
 /// A statement row as stored in `statements`.
-struct StatementRow {
-    batch: Uuid,
-    seq: i64,
+pub(super) struct StatementRow {
+    pub(super) batch: Uuid,
+    pub(super) seq: i64,
     voiding: bool,
-    body: Vec<u8>,
+    pub(super) body: Vec<u8>,
 }
 
 /// What the claim of one id found.
@@ -78,15 +79,15 @@ struct Fresh {
     body: Vec<u8>,
 }
 
-fn term_hash(value: &str) -> [u8; HASH_LEN] {
+pub(super) fn term_hash(value: &str) -> [u8; HASH_LEN] {
     hash16(&[value.as_bytes()])
 }
 
-fn all_hash() -> [u8; HASH_LEN] {
+pub(super) fn all_hash() -> [u8; HASH_LEN] {
     hash16(&[])
 }
 
-fn kind_code(kind: TermKind) -> i32 {
+pub(super) fn kind_code(kind: TermKind) -> i32 {
     i32::from(kind as u8)
 }
 
@@ -109,7 +110,7 @@ impl Drop for InFlight<'_> {
 }
 
 impl Inner {
-    async fn statement_row(
+    pub(super) async fn statement_row(
         &self,
         tenant: TenantId,
         id: Uuid,
@@ -191,7 +192,7 @@ impl Inner {
     }
 
     async fn insert(
-        &self,
+        self: &Arc<Self>,
         tenant: TenantId,
         batch: Vec<NewStatement>,
     ) -> Result<Vec<Uuid>, InsertError> {
@@ -242,6 +243,24 @@ impl Inner {
             });
         }
 
+        // The journal row goes first, so that the sweeper finds every claim a crash may leave.
+        let journal = JournalKey::new(first_seq, batch_id);
+        let mut attachments: Vec<String> = fresh
+            .iter()
+            .flat_map(|f| f.statement.attachments.iter())
+            .map(|(sha2, _)| sha2.to_ascii_lowercase())
+            .collect();
+        attachments.sort_unstable();
+        attachments.dedup();
+        self.journal_begin(
+            journal,
+            tenant,
+            first_seq,
+            fresh.iter().map(|f| f.statement.id).collect(),
+            attachments,
+        )
+        .await?;
+
         // 1. Claim every id, many in flight at once; wait for all of them, so that every claim
         // this batch made is known before deciding (and released if the batch is refused).
         let mut claiming = Vec::with_capacity(fresh.len());
@@ -260,7 +279,12 @@ impl Inner {
             .decide(tenant, &fresh, &claims, &repeats, &first_of)
             .await;
         if let Err(error) = decided {
-            self.release(tenant, batch_id, &fresh, &ours).await;
+            // Nothing was published: released claims leave nothing behind. A claim that failed
+            // may still have applied (a timeout), so then the sweeper must look (no outcome).
+            let claims_known = claims.iter().all(Result::is_ok);
+            if self.release(tenant, batch_id, &fresh, &ours).await && claims_known {
+                self.spawn_journal_end(journal, OUTCOME_CLEAN);
+            }
             return Err(error);
         }
         let fresh: Vec<Fresh> = fresh
@@ -269,6 +293,7 @@ impl Inner {
             .filter_map(|(f, &ours)| ours.then_some(f))
             .collect();
         if fresh.is_empty() {
+            self.spawn_journal_end(journal, OUTCOME_CLEAN);
             return Ok(ids);
         }
 
@@ -280,10 +305,21 @@ impl Inner {
         .await;
         if let Err(error) = outcome {
             let all_ours = vec![true; fresh.len()];
-            self.release(tenant, batch_id, &fresh, &all_ours).await;
+            // Publishing may have left attachment chunks; claims not released stay for the
+            // sweeper (no outcome).
+            if self.release(tenant, batch_id, &fresh, &all_ours).await {
+                self.spawn_journal_end(journal, OUTCOME_ROLLED_BACK);
+            }
             return Err(error.into());
         }
+        self.spawn_journal_end(journal, OUTCOME_CLEAN);
         Ok(ids)
+    }
+
+    /// Records a batch's outcome off the request path.
+    fn spawn_journal_end(self: &Arc<Self>, journal: JournalKey, outcome: i32) {
+        let inner = self.clone();
+        tokio::spawn(async move { inner.journal_end(journal, outcome).await });
     }
 
     /// Claims one id for this batch, taking over the claim of an abandoned batch.
@@ -425,8 +461,14 @@ impl Inner {
     }
 
     /// Releases the claims this batch holds; best effort, a claim left behind is taken over
-    /// later (see `claim`).
-    async fn release(&self, tenant: TenantId, batch_id: Uuid, fresh: &[Fresh], ours: &[bool]) {
+    /// later (see `claim`) or released by the sweeper. `true` when every release succeeded.
+    async fn release(
+        &self,
+        tenant: TenantId,
+        batch_id: Uuid,
+        fresh: &[Fresh],
+        ours: &[bool],
+    ) -> bool {
         let mut releases = Vec::new();
         for (f, ours) in fresh.iter().zip(ours) {
             if *ours {
@@ -441,9 +483,12 @@ impl Inner {
             .buffer_unordered(CONCURRENCY)
             .collect()
             .await;
+        let mut all_released = true;
         for error in results.into_iter().filter_map(Result::err) {
+            all_released = false;
             tracing::warn!(tenant = %tenant, batch = %batch_id, error = %error, "claim not released");
         }
+        all_released
     }
 
     /// Writes everything a batch's statements leave behind, still invisible.
@@ -608,7 +653,11 @@ impl Inner {
     }
 
     /// The filter terms of a stored statement, with those it inherits through StatementRefs.
-    async fn stored_terms(&self, tenant: TenantId, id: Uuid) -> Result<Vec<Term>, StorageError> {
+    pub(super) async fn stored_terms(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+    ) -> Result<Vec<Term>, StorageError> {
         let mut found = Vec::new();
         let mut next = Some(id);
         let mut seen = HashSet::new();

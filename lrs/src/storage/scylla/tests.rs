@@ -30,6 +30,7 @@ mod on_a_node {
     use sha2::{Digest as _, Sha256};
     use xapi::{Statement, Version};
 
+    use super::statements::{kind_code, term_hash};
     use super::*;
     use crate::clock::Clock;
     use crate::statements::{Authority, prepare};
@@ -408,6 +409,274 @@ mod on_a_node {
                 .expect("list")
                 .is_empty()
         );
+    }
+
+    /// The CA of the node's TLS certificate; `scripts/cassandra/start` generates it.
+    fn tls_ca() -> std::path::PathBuf {
+        std::env::var("PROFICIO_TEST_CQL_TLS_CA")
+            .expect(
+                "PROFICIO_TEST_CQL_TLS_CA (the CA of the node's TLS certificate) must be set \
+                 with scylla-tests; scripts/cassandra/start exports it",
+            )
+            .into()
+    }
+
+    /// Another file of the node's TLS material, beside the CA.
+    fn tls_file(name: &str) -> std::path::PathBuf {
+        tls_ca().with_file_name(name)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn tls_to_the_node_round_trips_and_checks_the_certificate() {
+        let plain = config(&keyspace());
+        let with = |tls: TlsSettings, temporary: bool| ScyllaConfig {
+            tls: Some(tls),
+            temporary,
+            ..plain.clone()
+        };
+        let trusted = TlsSettings {
+            ca: Some(tls_ca()),
+            ..TlsSettings::default()
+        };
+        let clock: Arc<dyn Clock> = Arc::new(crate::clock::SystemClock);
+        let store = open(&with(trusted.clone(), true), clock.clone()).await;
+        let id = Uuid::new_v4();
+        store
+            .insert(T, vec![statement(1, "encrypted", Some(id))])
+            .await
+            .expect("insert over TLS");
+        let got = store.get(T, id).await.expect("get").expect("stored");
+        let json: Value = serde_json::from_slice(&got.json).expect("json");
+        assert_eq!(
+            json["verb"]["id"],
+            json!("http://example.com/verbs/encrypted")
+        );
+        // The node sees this store's connections as TLS ones.
+        let clients = store
+            .inner
+            .session
+            .query_unpaged("SELECT ssl_enabled FROM system_views.clients", &[])
+            .await
+            .expect("clients")
+            .into_rows_result()
+            .expect("rows");
+        let tls_clients = clients
+            .rows::<(Option<bool>,)>()
+            .expect("typed")
+            .filter(|row| matches!(row, Ok((Some(true),))))
+            .count();
+        assert!(tls_clients > 0, "no TLS connection on the node");
+
+        // A name the certificate is valid for, and a client certificate the node does not ask
+        // for, are fine.
+        let named = TlsSettings {
+            server_name: Some("localhost".to_owned()),
+            client: Some(ClientIdentity {
+                cert: tls_file("client.pem"),
+                key: tls_file("client-key.pem"),
+            }),
+            ..trusted.clone()
+        };
+        let other = open(&with(named, false), clock.clone()).await;
+        assert!(other.get(T, id).await.expect("get").is_some());
+
+        // Refusals name the setting.
+        let refused = |tls: TlsSettings| {
+            let config = with(tls, false);
+            let clock = clock.clone();
+            async move {
+                match ScyllaStore::open(&config, clock).await {
+                    Ok(_) => panic!("opened with {:?}", config.tls),
+                    Err(error) => {
+                        assert_eq!(error.kind(), StorageErrorKind::Unavailable);
+                        error.message
+                    }
+                }
+            }
+        };
+        let untrusted = refused(TlsSettings {
+            ca: Some(tls_file("wrong-ca.pem")),
+            ..TlsSettings::default()
+        })
+        .await;
+        assert!(
+            untrusted.starts_with("tls_ca: the certificate of node")
+                && untrusted.contains("not trusted"),
+            "{untrusted}"
+        );
+        let misnamed = refused(TlsSettings {
+            server_name: Some("db.example.com".to_owned()),
+            ..trusted.clone()
+        })
+        .await;
+        assert!(
+            misnamed.starts_with("tls_server_name: the certificate of node")
+                && misnamed.contains("not valid for db.example.com"),
+            "{misnamed}"
+        );
+        let mismatched = tls::client_config(&TlsSettings {
+            client: Some(ClientIdentity {
+                cert: tls_file("client.pem"),
+                key: tls_file("server-key.pem"),
+            }),
+            ..trusted
+        })
+        .expect_err("a key of another certificate");
+        assert_eq!(
+            (mismatched.setting(), mismatched.kind()),
+            ("tls_key", tls::TlsErrorKind::BadFile),
+            "{mismatched}"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_sweeper_rolls_back_a_crashed_batch() {
+        let clock = Arc::new(ShiftedClock::default());
+        let mut config = config(&keyspace());
+        config.sweep_interval = None;
+        let store = open(&config, clock.clone()).await;
+        let inner = &store.inner;
+        let t = tenant_key(T);
+
+        // A committed batch, and a batch that crashed after its claim, its index rows and two
+        // chunks of an attachment, before chunk 0 and its commit.
+        let kept = Uuid::new_v4();
+        store
+            .insert(T, vec![statement(1, "kept", Some(kept))])
+            .await
+            .expect("insert");
+        let crashed = Uuid::new_v4();
+        let lost = statement(2, "lost", Some(crashed));
+        let body = serde_json::to_vec(&lost.json).expect("json");
+        let batch = Uuid::new_v4();
+        let seq = inner.now_micros();
+        let sha2 = "ab".repeat(32);
+        inner
+            .journal_begin(
+                sweeper::JournalKey::new(seq, batch),
+                T,
+                seq,
+                vec![crashed],
+                vec![sha2.clone()],
+            )
+            .await
+            .expect("journal");
+        let claimed = inner
+            .lwt(
+                &inner.cql.claim,
+                (t, crashed, batch, seq, false, &body[..]),
+                "test claim",
+            )
+            .await
+            .expect("claim");
+        assert!(claimed.applied);
+        let verb = (
+            kind_code(TermKind::Verb),
+            term_hash("http://example.com/verbs/lost"),
+        );
+        for (kind, hash) in [verb, (statements::KIND_ALL, statements::all_hash())] {
+            inner
+                .execute(
+                    &inner.cql.index_insert,
+                    (t, kind, &hash[..], bucket_of(seq), seq, crashed),
+                    "test index",
+                )
+                .await
+                .expect("index row");
+        }
+        for chunk in 1..3 {
+            inner
+                .execute(
+                    &inner.cql.attachment_chunk,
+                    (t, sha2.as_str(), chunk, vec![7u8; 16]),
+                    "test chunk",
+                )
+                .await
+                .expect("chunk");
+        }
+        let index_rows = || async {
+            let mut found = 0;
+            for (kind, hash) in [verb, (statements::KIND_ALL, statements::all_hash())] {
+                let row: Option<(Uuid,)> = inner
+                    .select_one(
+                        &inner.cql.index_has,
+                        (t, kind, &hash[..], bucket_of(seq), seq, crashed),
+                        "test",
+                    )
+                    .await
+                    .expect("index");
+                found += usize::from(row.is_some());
+            }
+            found
+        };
+        let chunks = || async {
+            let rows: Vec<(i32, Option<i32>, Vec<u8>)> = inner
+                .select(&inner.cql.attachment_get, (t, sha2.as_str()), "test")
+                .await
+                .expect("chunks");
+            rows.len()
+        };
+        assert_eq!((index_rows().await, chunks().await), (2, 2));
+
+        // Within the grace period nothing is touched.
+        let early = store.sweep().await.expect("sweep").expect("lease");
+        assert_eq!(early.rolled_back, 0, "{early:?}");
+        assert!(
+            inner
+                .statement_row(T, crashed)
+                .await
+                .expect("row")
+                .is_some()
+        );
+
+        // A second server on the keyspace finds the lease taken.
+        let other_config = ScyllaConfig {
+            temporary: false,
+            ..config.clone()
+        };
+        let other = open(&other_config, clock.clone()).await;
+        assert_eq!(other.sweep().await.expect("sweep"), None);
+
+        // An hour later the crashed batch is rolled back, and nothing else.
+        clock.advance(chrono::Duration::hours(1));
+        inner.heartbeat().await.expect("renew the lease");
+        let report = store.sweep().await.expect("sweep").expect("lease");
+        // One index row per filter term of the statement as stored, and one for the timeline.
+        let stored_terms = crate::storage::statement_from_stored(lost.json.clone())
+            .expect("parses")
+            .terms;
+        let terms: HashSet<_> = stored_terms.0.iter().collect();
+        assert_eq!(
+            (
+                report.rolled_back,
+                report.claims_released,
+                report.rows_deleted,
+                report.attachments_deleted
+            ),
+            (1, 1, terms.len() as u64 + 1, 1),
+            "{report:?}"
+        );
+        assert!(report.batches >= 2, "{report:?}");
+        assert!(
+            inner
+                .statement_row(T, crashed)
+                .await
+                .expect("row")
+                .is_none()
+        );
+        assert_eq!((index_rows().await, chunks().await), (0, 0));
+        assert!(store.get(T, kept).await.expect("get").is_some());
+        let again = store.sweep().await.expect("sweep").expect("lease");
+        assert_eq!(again.rolled_back, 0, "{again:?}");
+
+        // The id is free: other content is stored under it.
+        store
+            .insert(T, vec![statement(3, "found", Some(crashed))])
+            .await
+            .expect("the released id is stored");
+        let got = store.get(T, crashed).await.expect("get").expect("stored");
+        let json: Value = serde_json::from_slice(&got.json).expect("json");
+        assert_eq!(json["verb"]["id"], json!("http://example.com/verbs/found"));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,0 +1,489 @@
+//! The SCORM runtime over HTTP on the real server: import, registrations, launch links,
+//! content, navigation and commits, and the xAPI statements a session leaves in the LRS.
+//! (The browser side is tested in Chromium by `e2e/`.)
+
+use std::io::Write as _;
+
+use serde_json::{Value, json};
+
+use crate::helpers::Server;
+
+const MANIFEST_12: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<manifest identifier="com.example.two" version="1.0"
+  xmlns="http://www.imsproject.org/xsd/imscp_rootv1p1p2"
+  xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_rootv1p2">
+  <metadata><schema>ADL SCORM</schema><schemaversion>1.2</schemaversion></metadata>
+  <organizations default="org">
+    <organization identifier="org">
+      <title>Two lessons</title>
+      <item identifier="one" identifierref="r1"><title>Lesson one</title><adlcp:masteryscore>80</adlcp:masteryscore></item>
+      <item identifier="two" identifierref="r2"><title>Lesson two</title></item>
+    </organization>
+  </organizations>
+  <resources>
+    <resource identifier="r1" type="webcontent" adlcp:scormtype="sco" href="one/index.html"><file href="one/index.html"/><file href="one/big.bin"/></resource>
+    <resource identifier="r2" type="webcontent" adlcp:scormtype="sco" href="two/index.html"><file href="two/index.html"/></resource>
+  </resources>
+</manifest>"#;
+
+fn zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    {
+        let mut writer = zip::ZipWriter::new(&mut out);
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        for (name, data) in entries {
+            writer.start_file(*name, options).unwrap();
+            writer.write_all(data).unwrap();
+        }
+        writer.finish().unwrap();
+    }
+    out.into_inner()
+}
+
+fn big_file() -> Vec<u8> {
+    (0..700_000u32).map(|i| (i % 251) as u8).collect()
+}
+
+fn course() -> Vec<u8> {
+    let big = big_file();
+    zip(&[
+        ("imsmanifest.xml", MANIFEST_12.as_bytes()),
+        ("one/index.html", b"<html><body>one</body></html>"),
+        ("one/big.bin", &big),
+        ("two/index.html", b"<html><body>two</body></html>"),
+    ])
+}
+
+struct Client {
+    http: reqwest::Client,
+    server_base: String,
+    key: String,
+    secret: String,
+}
+
+impl Client {
+    fn new(server: &Server, key: &str, secret: &str) -> Client {
+        Client {
+            http: reqwest::Client::new(),
+            server_base: server.base.clone(),
+            key: key.to_owned(),
+            secret: secret.to_owned(),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.server_base)
+    }
+
+    async fn import(&self, zip: Vec<u8>) -> reqwest::Response {
+        self.http
+            .post(self.url("/scorm/packages"))
+            .basic_auth(&self.key, Some(&self.secret))
+            .header("content-type", "application/zip")
+            .body(zip)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(path))
+            .basic_auth(&self.key, Some(&self.secret))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .basic_auth(&self.key, Some(&self.secret))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A launch-link request: no credential, only the path.
+    async fn player(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .header("content-type", "text/plain")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+fn learner() -> Value {
+    json!({"objectType": "Agent", "name": "Ada", "account": {"homePage": "https://hr.example.org", "name": "ada"}})
+}
+
+fn commit(sequence: u64, terminated: bool, values: &[(&str, &str)]) -> Value {
+    json!({
+        "data_model": "Scorm12",
+        "sequence": sequence,
+        "terminated": terminated,
+        "values": values.iter().map(|(e, v)| json!({"element": e, "value": v})).collect::<Vec<_>>(),
+    })
+}
+
+#[tokio::test]
+async fn a_scorm_12_course_plays_resumes_and_leaves_xapi_statements() {
+    let server = Server::start();
+    let (key, secret) = server.credential("acme", &["all", "define"]).await;
+    let client = Client::new(&server, &key, &secret);
+
+    // Import.
+    let response = client.import(course()).await;
+    assert_eq!(response.status(), 201);
+    let package: Value = response.json().await.unwrap();
+    assert_eq!(package["title"], "Two lessons");
+    assert_eq!(package["version"], "1.2");
+    assert_eq!(package["files"], 4);
+    assert_eq!(package["organizations"][0]["items"][1]["identifier"], "two");
+    let package_id = package["id"].as_str().unwrap().to_owned();
+    let listed: Value = client.get("/scorm/packages").await.json().await.unwrap();
+    assert_eq!(listed["packages"].as_array().unwrap().len(), 1);
+
+    // Registration and launch link.
+    let response = client
+        .post_json(
+            "/scorm/registrations",
+            &json!({"package": package_id, "learner": learner()}),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let registration: Value = response.json().await.unwrap();
+    let registration_id = registration["id"].as_str().unwrap().to_owned();
+    let launch = registration["launch"]["url"].as_str().unwrap().to_owned();
+    assert!(launch.starts_with("/scorm/launch/"));
+
+    let page = client.http.get(client.url(&launch)).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    assert_eq!(page.headers()["referrer-policy"], "no-referrer");
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Two lessons"));
+    assert!(html.contains("\"initial_request\":\"start\""), "{html}");
+
+    // Start: the first SCO is delivered.
+    let started: Value = client
+        .player(
+            &format!("{launch}/api/navigate"),
+            &json!({"request": "start"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let delivery = &started["delivery"];
+    assert_eq!(delivery["item"], "one", "{started}");
+    assert_eq!(delivery["start"]["entry"], "ab-initio");
+    assert_eq!(delivery["launch"]["mastery_score"], 80.0);
+    let content_url = delivery["url"].as_str().unwrap().to_owned();
+    assert_eq!(content_url, format!("{launch}/content/one/index.html"));
+    let commit_url = delivery["commit_url"].as_str().unwrap().to_owned();
+
+    // Content: type, ETag, conditional GET and ranges.
+    let file = client
+        .http
+        .get(client.url(&content_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(file.status(), 200);
+    assert_eq!(file.headers()["content-type"], "text/html; charset=utf-8");
+    let etag = file.headers()["etag"].to_str().unwrap().to_owned();
+    assert_eq!(file.text().await.unwrap(), "<html><body>one</body></html>");
+    let again = client
+        .http
+        .get(client.url(&content_url))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    let big_url = format!("{launch}/content/one/big.bin");
+    let range = client
+        .http
+        .get(client.url(&big_url))
+        .header("range", "bytes=262140-262150")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(range.status(), 206);
+    assert_eq!(
+        range.headers()["content-range"],
+        "bytes 262140-262150/700000"
+    );
+    assert_eq!(
+        range.bytes().await.unwrap().as_ref(),
+        &big_file()[262_140..=262_150]
+    );
+    let whole = client.http.get(client.url(&big_url)).send().await.unwrap();
+    assert_eq!(whole.bytes().await.unwrap().as_ref(), big_file().as_slice());
+    // `..%2F` reaches the server undecoded by the client; the server decodes it and refuses.
+    for missing in ["one/..%2Ftwo/index.html", "nothing.html"] {
+        let response = client
+            .http
+            .get(client.url(&format!("{launch}/content/{missing}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404, "{missing}");
+    }
+
+    // Commits: accepted, idempotent, validated by the server.
+    let first = commit(
+        1,
+        false,
+        &[
+            ("cmi.core.lesson_location", "page-3"),
+            ("cmi.core.score.raw", "90"),
+        ],
+    );
+    let answer: Value = client
+        .player(&commit_url, &first)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["accepted"], true, "{answer}");
+    let answer: Value = client
+        .player(&commit_url, &first)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["duplicate"], true, "{answer}");
+    let bad = client
+        .player(
+            &commit_url,
+            &commit(2, false, &[("cmi.core.score.raw", "ninety")]),
+        )
+        .await;
+    assert_eq!(bad.status(), 400);
+    let bad: Value = bad.json().await.unwrap();
+    assert_eq!(bad["path"], "values[0]", "{bad}");
+
+    // The window closes without LMSFinish: relaunching resumes where the learner was.
+    let html = client
+        .http
+        .get(client.url(&launch))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("\"initial_request\":\"resumeAll\""), "{html}");
+    let resumed: Value = client
+        .player(
+            &format!("{launch}/api/navigate"),
+            &json!({"request": "resumeAll"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let delivery = &resumed["delivery"];
+    assert_eq!(delivery["item"], "one", "{resumed}");
+    assert_eq!(delivery["start"]["entry"], "resume");
+    let values = delivery["start"]["values"].as_array().unwrap();
+    assert!(
+        values
+            .iter()
+            .any(|v| v["element"] == "cmi.core.lesson_location" && v["value"] == "page-3"),
+        "{values:?}"
+    );
+    let commit_url = delivery["commit_url"].as_str().unwrap().to_owned();
+
+    // Finish the lesson and continue to the next.
+    let finish = commit(
+        1,
+        true,
+        &[
+            ("cmi.core.lesson_location", "page-9"),
+            ("cmi.core.score.raw", "90"),
+            ("cmi.core.session_time", "00:01:30"),
+        ],
+    );
+    let answer: Value = client
+        .player(&commit_url, &finish)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["accepted"], true, "{answer}");
+    assert_eq!(answer["controls"]["continue"], true, "{answer}");
+    let next: Value = client
+        .player(
+            &format!("{launch}/api/navigate"),
+            &json!({"request": "continue"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(next["delivery"]["item"], "two", "{next}");
+
+    // The registration shows the attempt: passed by the mastery score.
+    let view: Value = client
+        .get(&format!("/scorm/registrations/{registration_id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let one = view["activities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["item"] == "one")
+        .unwrap()
+        .clone();
+    assert_eq!(one["summary"]["lesson_status"], "passed", "{view}");
+    assert!(view["sessions"].as_array().unwrap().len() >= 3, "{view}");
+
+    // The LRS holds the session's statements under the registration.
+    let xapi = server.xapi(&key, &secret);
+    let found = xapi
+        .get_json(&format!("?registration={registration_id}&limit=100"))
+        .await;
+    let verbs: Vec<String> = found["statements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            s["verb"]["id"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    for verb in [
+        "initialized",
+        "suspended",
+        "resumed",
+        "passed",
+        "terminated",
+    ] {
+        assert!(
+            verbs.iter().any(|v| v == verb),
+            "{verb} missing from {verbs:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn packages_are_checked_whole_and_scoped_to_their_tenant() {
+    let server = Server::start();
+    let (key, secret) = server.credential("acme", &["all", "define"]).await;
+    let (other_key, other_secret) = server.credential("globex", &["all", "define"]).await;
+    let (reader_key, reader_secret) = server.credential("acme", &["statements/read"]).await;
+    let client = Client::new(&server, &key, &secret);
+
+    // Every problem listed, nothing stored.
+    let broken = zip(&[
+        ("imsmanifest.xml", MANIFEST_12.as_bytes()),
+        ("../evil.html", b"x"),
+        ("one/index.html", b"one"),
+    ]);
+    let response = client.import(broken).await;
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    let problems = body["problems"].as_array().unwrap();
+    assert!(problems.len() >= 3, "{body}");
+    let text = body.to_string();
+    assert!(text.contains("../evil.html"), "{text}");
+    assert!(text.contains("two/index.html"), "{text}");
+    let response = client.import(b"not a zip".to_vec()).await;
+    assert_eq!(response.status(), 400);
+    let listed: Value = client.get("/scorm/packages").await.json().await.unwrap();
+    assert_eq!(listed["packages"].as_array().unwrap().len(), 0);
+
+    // Credentials: none, read-only, another tenant's.
+    let anonymous = reqwest::Client::new()
+        .post(client.url("/scorm/packages"))
+        .body(course())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let reader = Client::new(&server, &reader_key, &reader_secret);
+    assert_eq!(reader.import(course()).await.status(), 403);
+    let created: Value = client.import(course()).await.json().await.unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        reader.get(&format!("/scorm/packages/{id}")).await.status(),
+        200
+    );
+    let other = Client::new(&server, &other_key, &other_secret);
+    assert_eq!(
+        other.get(&format!("/scorm/packages/{id}")).await.status(),
+        404
+    );
+    let response = other
+        .post_json(
+            "/scorm/registrations",
+            &json!({"package": id, "learner": learner()}),
+        )
+        .await;
+    assert_eq!(response.status(), 400);
+
+    // A bad learner is refused by name.
+    let response = client
+        .post_json(
+            "/scorm/registrations",
+            &json!({"package": id, "learner": {"name": "no id"}}),
+        )
+        .await;
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["path"], "learner");
+
+    // A forged or foreign launch link opens nothing.
+    let registration: Value = client
+        .post_json(
+            "/scorm/registrations",
+            &json!({"package": id, "learner": learner()}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let launch = registration["launch"]["url"].as_str().unwrap().to_owned();
+    let mut forged = launch.clone().into_bytes();
+    let last = forged.len() - 3;
+    forged[last] = if forged[last] == b'A' { b'B' } else { b'A' };
+    let forged = String::from_utf8(forged).unwrap();
+    let response = reqwest::get(client.url(&forged)).await.unwrap();
+    assert_eq!(response.status(), 404);
+
+    // Deleting the package: gone from the list, its registration's link answers 410.
+    let deleted = client
+        .http
+        .delete(client.url(&format!("/scorm/packages/{id}")))
+        .basic_auth(&key, Some(&secret))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    let response = reqwest::get(client.url(&launch)).await.unwrap();
+    assert_eq!(response.status(), 410);
+
+    // Launch tokens never reach the log.
+    let token = launch.trim_start_matches("/scorm/launch/");
+    assert!(!server.log().contains(token), "a launch token was logged");
+    assert!(!server.log().contains(&secret), "a secret was logged");
+}
