@@ -487,3 +487,92 @@ async fn packages_are_checked_whole_and_scoped_to_their_tenant() {
     assert!(!server.log().contains(token), "a launch token was logged");
     assert!(!server.log().contains(&secret), "a secret was logged");
 }
+
+/// On the ScyllaDB store, any server of a cluster serves any package: one server imports, a
+/// second one (same keyspace) plays it. Runs when `PROFICIO_TEST_CQL` names a CQL node, as
+/// `scripts/test` arranges.
+#[tokio::test]
+async fn on_scylla_a_package_imported_by_one_server_plays_on_another() {
+    let Ok(node) = std::env::var("PROFICIO_TEST_CQL") else {
+        eprintln!(
+            "NOTE: the SCORM test on the ScyllaDB store did NOT run; scripts/test runs it \
+             (set PROFICIO_TEST_CQL=host:port)"
+        );
+        return;
+    };
+    let keyspace = format!("scorm_e2e_{}", uuid::Uuid::new_v4().simple());
+    let store = format!("scylla://{node}/{keyspace}");
+    let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let first = Server::start_on(dirs.0.path(), &[("PROFICIO_STORE", store.as_str())]);
+    let second = Server::start_on(dirs.1.path(), &[("PROFICIO_STORE", store.as_str())]);
+    let (key, secret) = first.credential("acme", &["all", "define"]).await;
+    let on_first = Client::new(&first, &key, &secret);
+    let on_second = Client::new(&second, &key, &secret);
+
+    let response = on_first.import(course()).await;
+    assert_eq!(response.status(), 201);
+    let package: Value = response.json().await.unwrap();
+    let registration: Value = on_second
+        .post_json(
+            "/scorm/registrations",
+            &json!({"package": package["id"], "learner": learner()}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let launch = registration["launch"]["url"].as_str().unwrap().to_owned();
+    // The link made by the second server opens on the first, and the other way round.
+    let started: Value = on_first
+        .player(
+            &format!("{launch}/api/navigate"),
+            &json!({"request": "start"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let content_url = started["delivery"]["url"].as_str().unwrap().to_owned();
+    let big = on_second
+        .http
+        .get(on_second.url(&format!("{launch}/content/one/big.bin")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(big.status(), 200);
+    assert_eq!(big.bytes().await.unwrap().as_ref(), big_file().as_slice());
+    let page = on_second
+        .http
+        .get(on_second.url(&content_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.text().await.unwrap(), "<html><body>one</body></html>");
+    let commit_url = started["delivery"]["commit_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let answer: Value = on_second
+        .player(
+            &commit_url,
+            &commit(1, true, &[("cmi.core.lesson_status", "completed")]),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["accepted"], true, "{answer}");
+    let view: Value = on_first
+        .get(&format!(
+            "/scorm/registrations/{}",
+            registration["id"].as_str().unwrap()
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        view["activities"][0]["summary"]["completion"], "completed",
+        "{view}"
+    );
+}

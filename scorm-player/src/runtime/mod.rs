@@ -16,8 +16,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use commit::{
-    AttemptSummary, CommitPayload, CompletionStatus, ElementValue, PriorAttempt, ReplayError,
-    Score, SuccessStatus, replay,
+    AttemptSummary, CommitPayload, CompletionStatus, ElementValue, ObjectiveResult, PriorAttempt,
+    ReplayError, Score, SuccessStatus, replay,
 };
 pub use error::{ErrorCode, Fault, RuntimeError, SCORM12_ERRORS, SCORM2004_ERRORS, error_string};
 pub use state::{ApiCall, Phase, RuntimeState};

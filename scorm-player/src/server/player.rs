@@ -344,6 +344,7 @@ impl ScormServer {
             // The session being left: its last data goes to the sequencer, and a SCO that
             // never terminated is closed as suspended (nothing the learner did is lost).
             let mut closing: Option<SessionRecord> = None;
+            let mut request = request.clone();
             if let Some(key) = registration.current.clone()
                 && let Some(session) = self
                     .load::<SessionRecord>(tenant, SESSION, &registration_id.to_string(), &key)
@@ -357,13 +358,20 @@ impl ScormServer {
                         &session.item,
                         &last.summary,
                     );
+                    // RTE cmi.exit: a SCO that exits by "time-out" or "logout" ends the whole
+                    // session (SN: the LMS processes an Exit All), whatever comes next.
+                    if last.summary.terminated
+                        && matches!(last.summary.exit.as_deref(), Some("time-out" | "logout"))
+                    {
+                        request = NavRequest::ExitAll;
+                    }
                 }
                 if !session.ended {
                     closing = Some(session);
                 }
             }
             let mut sequencing_state = registration.sequencing.clone();
-            let outcome = sequencing::navigate(&package.tree, &mut sequencing_state, request)
+            let outcome = sequencing::navigate(&package.tree, &mut sequencing_state, &request)
                 .map_err(|e| ScormError::new(ScormErrorKind::Refused, e.code, e.message.clone()))?;
             registration.sequencing = sequencing_state;
             let now = self.now();
