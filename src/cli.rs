@@ -14,7 +14,8 @@ use scorm_player::server::ScormServer;
 use secrecy::SecretString;
 
 use crate::{
-    ServerConfig, StoreConfig, StoreUri, build, open_store, run as serve_app, shutdown_signal,
+    ScormSettings, ServerConfig, StoreConfig, StoreUri, build, open_store, run as serve_app,
+    shutdown_signal,
 };
 
 #[derive(Debug, Parser)]
@@ -113,6 +114,12 @@ pub struct ServeArgs {
     /// Defaults to http://LISTEN.
     #[arg(long, env = "PROFICIO_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Largest SCORM package (zip) accepted, in bytes.
+    #[arg(long, env = "PROFICIO_SCORM_MAX_PACKAGE_BYTES", default_value_t = 2 * 1024 * 1024 * 1024)]
+    pub scorm_max_package_bytes: u64,
+    /// How long a SCORM launch link stays valid, in hours.
+    #[arg(long, env = "PROFICIO_SCORM_LINK_HOURS", default_value_t = 24)]
+    pub scorm_link_hours: u64,
     /// Key of the bootstrap admin credential (scope `all`, tenant `default`).
     #[arg(long, env = "PROFICIO_ADMIN_KEY", hide_env_values = true)]
     pub admin_key: Option<String>,
@@ -314,6 +321,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 .unwrap_or_else(|| format!("http://{}", args.listen)),
         },
         admin,
+        scorm: ScormSettings {
+            max_package_bytes: args.scorm_max_package_bytes,
+            link_lifetime: std::time::Duration::from_secs(
+                args.scorm_link_hours.saturating_mul(3600),
+            ),
+        },
     };
     let app = build(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)

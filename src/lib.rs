@@ -28,6 +28,26 @@ pub struct ServerConfig {
     pub lrs: LrsConfig,
     /// Credentials of the bootstrap admin on tenant `default`, when given.
     pub admin: Option<(String, SecretString)>,
+    pub scorm: ScormSettings,
+}
+
+/// Settings of the SCORM runtime a deployment chooses.
+#[derive(Debug, Clone)]
+pub struct ScormSettings {
+    /// Largest package (zip) accepted, in bytes.
+    pub max_package_bytes: u64,
+    /// How long a launch link stays valid.
+    pub link_lifetime: std::time::Duration,
+}
+
+impl Default for ScormSettings {
+    fn default() -> Self {
+        let defaults = scorm_player::server::ScormConfig::default();
+        ScormSettings {
+            max_package_bytes: defaults.limits.max_package_bytes,
+            link_lifetime: defaults.link_lifetime,
+        }
+    }
 }
 
 /// Which backend serves the storage ports, and its settings.
@@ -123,6 +143,11 @@ pub async fn build(config: &ServerConfig) -> anyhow::Result<App> {
         &home_page,
         scorm_player::server::ScormConfig {
             iri_base: home_page.clone(),
+            limits: scorm_player::Limits {
+                max_package_bytes: config.scorm.max_package_bytes,
+                ..scorm_player::Limits::default()
+            },
+            link_lifetime: config.scorm.link_lifetime,
             ..Default::default()
         },
     );

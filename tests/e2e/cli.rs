@@ -92,3 +92,41 @@ async fn tenant_and_credential_commands_work_end_to_end() {
     let server = Server::start_on(dir, &[]);
     assert_eq!(server.xapi(&key, &secret).get("").await.status(), 401);
 }
+
+#[tokio::test]
+async fn scorm_import_from_the_command_line_lists_the_package_and_refuses_a_bad_one() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
+    stdout(&proficio(&["tenant", "create", "acme"], dir));
+    let zip_path = dir.join("course.zip");
+    std::fs::write(&zip_path, crate::scorm::course()).unwrap();
+    let zip = zip_path.to_str().unwrap();
+    let imported = stdout(&proficio(
+        &["scorm", "import", zip, "--tenant", "acme"],
+        dir,
+    ));
+    assert!(imported.contains("Two lessons"), "{imported}");
+    let listed = stdout(&proficio(&["scorm", "list", "--tenant", "acme"], dir));
+    assert!(listed.contains("Two lessons"), "{listed}");
+    let unknown = proficio(&["scorm", "import", zip, "--tenant", "nobody"], dir);
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no tenant"));
+
+    let bad_path = dir.join("bad.zip");
+    std::fs::write(&bad_path, b"not a zip").unwrap();
+    let bad = proficio(
+        &[
+            "scorm",
+            "import",
+            bad_path.to_str().unwrap(),
+            "--tenant",
+            "acme",
+        ],
+        dir,
+    );
+    assert!(!bad.status.success());
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("problem"), "{stderr}");
+    let listed = stdout(&proficio(&["scorm", "list", "--tenant", "acme"], dir));
+    assert_eq!(listed.lines().count(), 2, "only the good package: {listed}");
+}

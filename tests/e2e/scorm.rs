@@ -45,7 +45,7 @@ fn big_file() -> Vec<u8> {
     (0..700_000u32).map(|i| (i % 251) as u8).collect()
 }
 
-fn course() -> Vec<u8> {
+pub fn course() -> Vec<u8> {
     let big = big_file();
     zip(&[
         ("imsmanifest.xml", MANIFEST_12.as_bytes()),
@@ -575,4 +575,21 @@ async fn on_scylla_a_package_imported_by_one_server_plays_on_another() {
         view["activities"][0]["summary"]["completion"], "completed",
         "{view}"
     );
+}
+
+#[tokio::test]
+async fn an_oversized_package_is_refused_with_413_and_nothing_stored() {
+    let temp = tempfile::tempdir().unwrap();
+    let server = Server::start_on(
+        temp.path(),
+        &[("PROFICIO_SCORM_MAX_PACKAGE_BYTES", "100000")],
+    );
+    let (key, secret) = server.credential("acme", &["all", "define"]).await;
+    let client = Client::new(&server, &key, &secret);
+    let response = client.import(course()).await;
+    assert_eq!(response.status(), 413);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["rule"], "package-size", "{body}");
+    let listed: Value = client.get("/scorm/packages").await.json().await.unwrap();
+    assert_eq!(listed["packages"].as_array().unwrap().len(), 0);
 }

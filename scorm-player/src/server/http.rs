@@ -29,6 +29,9 @@ const PLAYER_HTML: &str = include_str!("../../assets/player.html");
 const PLAYER_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
     frame-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'none'";
 
+/// How much of an oversized upload is read and dropped before answering 413.
+const MAX_DRAIN: u64 = 64 * 1024 * 1024;
+
 /// Largest JSON body of the player API (a commit of a full data model).
 const MAX_PLAYER_BODY: usize = 16 * 1024 * 1024;
 
@@ -102,6 +105,15 @@ async fn spool(server: &ScormServer, body: Body) -> Result<std::fs::File, ScormE
             .map_err(|e| ScormError::invalid("body", "body", format!("upload failed: {e}")))?;
         size += chunk.len() as u64;
         if size > limit {
+            // Read on (without keeping) a while, so that the client is not cut off mid-send and
+            // sees the answer; a sender that goes on past that is cut off.
+            let mut drained = 0u64;
+            while let Some(Ok(chunk)) = stream.next().await {
+                drained += chunk.len() as u64;
+                if drained > MAX_DRAIN {
+                    break;
+                }
+            }
             return Err(ScormError::new(
                 ScormErrorKind::TooLarge,
                 "package-size",
