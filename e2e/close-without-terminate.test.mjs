@@ -12,12 +12,14 @@ import { writeZip } from './lib/zip.mjs';
 const MANIFEST = `<?xml version="1.0" encoding="UTF-8"?>
 <manifest identifier="com.example.e2e.closetab" version="1"
   xmlns="http://www.imsglobal.org/xsd/imscp_v1p1"
-  xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_v1p3">
+  xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_v1p3"
+  xmlns:imsss="http://www.imsglobal.org/xsd/imsss">
   <metadata><schema>ADL SCORM</schema><schemaversion>2004 3rd Edition</schemaversion></metadata>
   <organizations default="org">
     <organization identifier="org">
       <title>Bookmarks</title>
       <item identifier="chapter" identifierref="r1"><title>Chapter</title></item>
+      <imsss:sequencing><imsss:controlMode choice="true" flow="true"/></imsss:sequencing>
     </organization>
   </organizations>
   <resources>
@@ -35,7 +37,7 @@ const SUSPEND_DATA = JSON.stringify({
 const LOCATION = 'chapter-2/page-7';
 
 /**
- * Finds API_1484_11 up the frame chain (RTE 2004 §3.3.6.1), Initializes on load and shows
+ * Finds API_1484_11 up the frame chain (the RTE's API discovery), Initializes on load and shows
  * cmi.entry, cmi.location and cmi.suspend_data; "Save" sets the last two and nothing else:
  * no Commit, no Terminate, no unload handler.
  */
@@ -127,7 +129,19 @@ test('SCORM 2004: location and suspend_data set without Commit or Terminate surv
     assert.equal(sessions.length, 2);
     assert.equal(sessions[1].entry, 'resume');
     assert.equal(activity(view, 'chapter').attempts, 1, 'one attempt, resumed');
-    const statements = await client.statements(registration.id);
+    // initialized came with the first session's first commit (the beacon), suspended when the
+    // relaunch closed that session; resumed comes with the second session's first commit.
+    let statements = await client.statements(registration.id);
+    assertStatements(statements, registration.id, ['initialized', 'suspended']);
+    await player.sco.locator('#save').click();
+    await player.closeTab();
+    await client.waitForRegistration(
+      registration.id,
+      (v) => sessionsOf(v, 'chapter')[1].commits > 0,
+      'the second session’s data stored',
+      5_000,
+    );
+    statements = await client.statements(registration.id);
     assertStatements(statements, registration.id, ['initialized', 'suspended', 'resumed']);
   });
 });

@@ -149,7 +149,7 @@ export class Journal {
 
 /** Launch tokens are credentials: shortened in messages. */
 export function redact(url) {
-  return String(url).replace(/\/scorm\/launch\/([^/]{8})[^/]*/, '/scorm/launch/$1…');
+  return String(url).replace(/\/scorm\/launch\/([A-Za-z0-9_-]{8})[A-Za-z0-9_.~-]*/g, '/scorm/launch/$1…');
 }
 
 /** The launch page of a registration, opened in a new page of `browser`. */
@@ -277,10 +277,18 @@ export class Player {
     return frame;
   }
 
-  /** Closes the page the way a learner closes the tab (pagehide and unload run). */
-  async closeTab() {
-    const closed = new Promise((resolve) => this.page.once('close', resolve));
-    await this.page.close({ runBeforeUnload: true });
-    await closed;
+  /** Closes the page the way a learner closes the tab (beforeunload, pagehide, unload run). */
+  async closeTab(timeout = DEFAULT_TIMEOUT_MS) {
+    let timer;
+    const closed = new Promise((resolve, reject) => {
+      this.page.once('close', resolve);
+      timer = setTimeout(() => reject(new Error(`the tab did not close within ${timeout} ms`)), timeout);
+    });
+    try {
+      await this.page.close({ runBeforeUnload: true });
+      await closed;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

@@ -26,11 +26,14 @@ export async function run({ dialogs } = {}, body) {
     await body({ server, client, browser, launch });
     assert.deepEqual(browser.journal.problems(), [], 'the browser reported problems');
   } catch (error) {
+    // A new error: some (Playwright's) print a stack fixed at construction, not the message.
     const browserLog = browser ? browser.journal.dump() : '(no browser)';
-    error.message +=
-      `\n--- browser ---\n${browserLog}` +
-      `\n--- server log, last ${LOG_TAIL_LINES} lines ---\n${redact(tail(server.log(), LOG_TAIL_LINES))}`;
-    throw error;
+    throw new Error(
+      `${error && error.message}` +
+        `\n--- browser ---\n${browserLog}` +
+        `\n--- server log, last ${LOG_TAIL_LINES} lines ---\n${redact(tail(server.log(), LOG_TAIL_LINES))}`,
+      { cause: error },
+    );
   } finally {
     if (browser) await browser.close();
     await server.stop();

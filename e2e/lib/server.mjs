@@ -170,7 +170,7 @@ export class Client {
     return got.body;
   }
 
-  /** Every statement of a registration, oldest first, following `more` links (xAPI 2.0 §4.2). */
+  /** Every statement of a registration, oldest first, following the StatementResult `more` links. */
   async statements(registration) {
     const statements = [];
     let next = `/xapi/statements?registration=${registration}&ascending=true&limit=500`;

@@ -260,6 +260,7 @@
   function responseMessage(answer) {
     if (answer && answer.suspended === true) return MESSAGES.suspended;
     if (answer && answer.ended === true) return MESSAGES.ended;
+    if (answer && typeof answer.message === 'string' && answer.message !== '') return answer.message;
     return null;
   }
 
@@ -508,6 +509,12 @@
       if (isObject(answer.controls)) {
         this.controls = answer.controls;
         this.renderControls();
+      }
+      // A commit can complete or satisfy an activity, which changes what the outline shows
+      // and what may be chosen.
+      if (Array.isArray(answer.outline)) {
+        this.outline = answer.outline;
+        this.renderOutline();
       }
       if (isObject(answer.navigation)) {
         try {

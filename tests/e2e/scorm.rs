@@ -593,3 +593,80 @@ async fn an_oversized_package_is_refused_with_413_and_nothing_stored() {
     let listed: Value = client.get("/scorm/packages").await.json().await.unwrap();
     assert_eq!(listed["packages"].as_array().unwrap().len(), 0);
 }
+
+const MANIFEST_2004_CHOICE_ONLY: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<manifest identifier="com.example.choice" version="1"
+  xmlns="http://www.imsglobal.org/xsd/imscp_v1p1"
+  xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_v1p3"
+  xmlns:imsss="http://www.imsglobal.org/xsd/imsss">
+  <metadata><schema>ADL SCORM</schema><schemaversion>2004 4th Edition</schemaversion></metadata>
+  <organizations default="org">
+    <organization identifier="org">
+      <title>Bookmarks</title>
+      <item identifier="a" identifierref="ra"><title>A</title></item>
+      <item identifier="b" identifierref="rb"><title>B</title></item>
+    </organization>
+  </organizations>
+  <resources>
+    <resource identifier="ra" type="webcontent" adlcp:scormType="sco" href="a.html"><file href="a.html"/></resource>
+    <resource identifier="rb" type="webcontent" adlcp:scormType="sco" href="b.html"><file href="b.html"/></resource>
+  </resources>
+</manifest>"#;
+
+/// SCORM 2004's default is choice without flow (SN): Start delivers nothing, and the learner
+/// begins from the outline.
+#[tokio::test]
+async fn a_choice_only_2004_course_starts_from_the_outline() {
+    let server = Server::start();
+    let (key, secret) = server.credential("acme", &["all", "define"]).await;
+    let client = Client::new(&server, &key, &secret);
+    let package: Value = client
+        .import(zip(&[
+            ("imsmanifest.xml", MANIFEST_2004_CHOICE_ONLY.as_bytes()),
+            ("a.html", b"a"),
+            ("b.html", b"b"),
+        ]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(package["version"], "2004 4th Edition", "{package}");
+    let registration: Value = client
+        .post_json(
+            "/scorm/registrations",
+            &json!({"package": package["id"], "learner": learner()}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let launch = registration["launch"]["url"].as_str().unwrap().to_owned();
+    let navigate = format!("{launch}/api/navigate");
+    let response = client.player(&navigate, &json!({"request": "start"})).await;
+    assert_eq!(response.status(), 200);
+    let state: Value = response.json().await.unwrap();
+    assert!(state["delivery"].is_null(), "{state}");
+    assert!(state["message"].is_string(), "{state}");
+    let choosable: Vec<&str> = state["outline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|item| item["choosable"] == true)
+        .map(|item| item["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(choosable, ["a", "b"], "{state}");
+    let chosen: Value = client
+        .player(&navigate, &json!({"request": "choice", "target": "b"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(chosen["delivery"]["item"], "b", "{chosen}");
+    // Continue is not allowed without flow: refused by name, the SCO stays.
+    let refused = client
+        .player(&navigate, &json!({"request": "continue"}))
+        .await;
+    assert_eq!(refused.status(), 409);
+    let body: Value = refused.json().await.unwrap();
+    assert!(body["rule"].as_str().unwrap().starts_with("NB."), "{body}");
+}

@@ -57,6 +57,8 @@ pub fn router(server: ScormServer) -> Router {
             post(commit),
         )
         .route("/scorm/assets/{name}", get(asset))
+        // Browsers ask for it on every launch page; nothing to show.
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .with_state(server)
 }
 

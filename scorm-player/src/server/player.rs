@@ -95,6 +95,9 @@ pub struct PlayerState {
     pub delivery: Option<Delivery>,
     pub ended: bool,
     pub suspended: bool,
+    /// Said to the learner when nothing was delivered and the outline is the way on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
     pub outline: Vec<OutlineItem>,
     pub controls: Controls,
 }
@@ -173,6 +176,8 @@ pub struct CommitAnswer {
     pub sequence: u64,
     pub navigation: Navigation,
     pub controls: Controls,
+    /// A commit can complete or satisfy an activity: the outline as it now stands.
+    pub outline: Vec<OutlineItem>,
 }
 
 /// The launch page's configuration, handed to `player.js`.
@@ -321,9 +326,25 @@ impl ScormServer {
     ) -> Result<PlayerState, ScormError> {
         let grant = self.grant(token).await?;
         let request = parse_request(body)?;
-        let state = self
+        let state = match self
             .navigate_with(grant.tenant, grant.registration, &request)
-            .await?;
+            .await
+        {
+            Ok(state) => state,
+            // A course whose root does not allow flow cannot be started by Start or Resume
+            // All (SN SB.2.2, SB.2.6); the learner begins by choosing from the outline.
+            Err(e)
+                if e.kind == ScormErrorKind::Refused
+                    && matches!(request, NavRequest::Start | NavRequest::ResumeAll) =>
+            {
+                let registration = self.registration(grant.tenant, grant.registration).await?;
+                let package = self.playable(grant.tenant, &registration.value).await?;
+                let mut state = player_state(&package, &registration.value, None);
+                state.message = Some("Choose where to begin from the outline.".to_owned());
+                state
+            }
+            Err(e) => return Err(e),
+        };
         Ok(state.with_token(token))
     }
 
@@ -434,11 +455,6 @@ impl ScormServer {
                 self.close_session(tenant, &package, &registration, session, now)
                     .await?;
             }
-            if let Some(session) = &started {
-                let context = self.profile_context(&package, &registration, session, now);
-                let statements = xapi_profile::session_started(&context, &session.entry);
-                self.inner.sink.record(tenant, statements).await?;
-            }
             return Ok(player_state(&package, &registration, started.as_ref()));
         }
         Err(ScormError::new(
@@ -525,8 +541,8 @@ impl ScormServer {
         })
     }
 
-    /// Closes a session the SCO never terminated: suspended statements, and its data kept for
-    /// the resume.
+    /// Closes a session the SCO never terminated: a suspended statement (its data is already
+    /// kept for the resume).
     async fn close_session(
         &self,
         tenant: Tenant,
@@ -560,10 +576,13 @@ impl ScormServer {
             {
                 continue;
             }
-            let context = self.profile_context(package, registration, &record, now);
-            let last = record.last.as_ref().map(|c| (&c.payload, &c.summary));
-            let statements = xapi_profile::session_abandoned(&context, last);
-            self.inner.sink.record(tenant, statements).await?;
+            // A session that never committed may never have been initialized: nothing to say.
+            if let Some(last) = &record.last {
+                let context = self.profile_context(package, registration, &record, now);
+                let statements =
+                    xapi_profile::session_abandoned(&context, Some((&last.payload, &last.summary)));
+                self.inner.sink.record(tenant, statements).await?;
+            }
             return Ok(());
         }
         Err(ScormError::new(
@@ -597,7 +616,7 @@ impl ScormServer {
                 // statements of the last commit may still be owed.
                 self.emit(tenant, &package, &registration.value, &group, session_key)
                     .await?;
-                let (navigation, controls) =
+                let (navigation, controls, outline) =
                     self.current_navigation(tenant, grant.registration).await?;
                 return Ok(CommitAnswer {
                     accepted: false,
@@ -605,6 +624,7 @@ impl ScormServer {
                     sequence: last_sequence,
                     navigation,
                     controls,
+                    outline,
                 });
             }
             let state = replay(
@@ -652,7 +672,7 @@ impl ScormServer {
                 &summary,
             )
             .await?;
-            let (navigation, controls) =
+            let (navigation, controls, outline) =
                 self.current_navigation(tenant, grant.registration).await?;
             return Ok(CommitAnswer {
                 accepted: true,
@@ -660,6 +680,7 @@ impl ScormServer {
                 sequence: payload.sequence,
                 navigation,
                 controls,
+                outline,
             });
         }
         Err(ScormError::new(
@@ -696,8 +717,23 @@ impl ScormServer {
             }
             let context = self.profile_context(package, registration, &session, last.at);
             let previous = session.emitted.as_ref().map(|c| (&c.payload, &c.summary));
-            let statements =
-                xapi_profile::commit_statements(&context, previous, &last.payload, &last.summary);
+            // The SCO's first commit shows it called Initialize: initialized (or resumed)
+            // goes first, stamped with the session's start.
+            let mut statements = Vec::new();
+            if session
+                .emitted
+                .as_ref()
+                .is_none_or(|e| e.payload.sequence == 0)
+            {
+                let start = self.profile_context(package, registration, &session, session.started);
+                statements.extend(xapi_profile::session_started(&start, &session.entry));
+            }
+            statements.extend(xapi_profile::commit_statements(
+                &context,
+                previous,
+                &last.payload,
+                &last.summary,
+            ));
             if !statements.is_empty() {
                 self.inner.sink.record(tenant, statements).await?;
             }
@@ -796,12 +832,16 @@ impl ScormServer {
         &self,
         tenant: Tenant,
         registration_id: Uuid,
-    ) -> Result<(Navigation, Controls), ScormError> {
+    ) -> Result<(Navigation, Controls, Vec<OutlineItem>), ScormError> {
         let registration = self.registration(tenant, registration_id).await?;
         let package = self.playable(tenant, &registration.value).await?;
         let navigation = sequencing::navigation(&package.tree, &registration.value.sequencing);
         let controls = controls(&navigation, registration.value.current.is_some());
-        Ok((navigation, controls))
+        let outline = sequencing::outline(&package.tree, &registration.value.sequencing)
+            .into_iter()
+            .map(OutlineItem::from)
+            .collect();
+        Ok((navigation, controls, outline))
     }
 }
 
@@ -854,6 +894,7 @@ fn player_state(
         delivery,
         ended: registration.ended,
         suspended: registration.suspended,
+        message: None,
         outline: sequencing::outline(&package.tree, &registration.sequencing)
             .into_iter()
             .map(OutlineItem::from)

@@ -12,6 +12,10 @@
 //!   statement, newest first, in bounded time buckets; kind 0 is the tenant's whole timeline.
 //!   `statement_index_buckets` lists the non-empty buckets of each term.
 //! - `voids`, `activities`, `agent_names`, `attachments`, `documents`, `registry`, `servers`.
+//! - `batch_journal` and `sweeper`: every batch is journaled before its claims, so that the
+//!   [`sweeper`] can roll back what a crashed server left behind.
+//!
+//! TLS to the cluster ([`tls`]) is rustls, configured from the `tls*` settings of the URI.
 //!
 //! `seq` (the `stored` time in microseconds) strictly increases on one server; see
 //! `WriteState` and docs/scylla.md for several servers and for `consistent_through`.

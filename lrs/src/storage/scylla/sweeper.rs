@@ -45,8 +45,9 @@ pub(super) const OUTCOME_CLEAN: i32 = 1;
 pub(super) const OUTCOME_ROLLED_BACK: i32 = 2;
 /// Minutes swept per round at most, so that catching up after a long pause is spread out.
 const MINUTES_PER_ROUND: i64 = 240;
-/// Where a keyspace's first sweep starts, in minutes behind the grace period: the journal of an
-/// older minute was written before any sweeper ran, possibly before the journal existed.
+/// Where a keyspace's first sweep starts, in minutes behind the grace period, rather than at the
+/// journal's two-day horizon: a first sweep stays short, and older entries are left to expire
+/// (their claims are still taken over by the next write of their ids).
 const FIRST_LOOKBACK_MINUTES: i64 = 240;
 /// Journal minutes read at once.
 const MINUTES_AT_ONCE: i64 = 8;
@@ -101,7 +102,7 @@ macro_rules! sweep_prepared {
 sweep_prepared! {
     journal_insert: "INSERT INTO {ks}.batch_journal (minute, shard, batch_id, tenant, first_seq, ids, attachments) VALUES (?, ?, ?, ?, ?, ?, ?)",
     journal_outcome: "UPDATE {ks}.batch_journal SET outcome = ? WHERE minute = ? AND shard = ? AND batch_id = ?",
-    journal_minute: "SELECT batch_id, tenant, first_seq, outcome FROM {ks}.batch_journal WHERE minute = ? AND shard = ?",
+    journal_minute: "SELECT batch_id, tenant, outcome FROM {ks}.batch_journal WHERE minute = ? AND shard = ?",
     journal_entry: "SELECT ids, attachments FROM {ks}.batch_journal WHERE minute = ? AND shard = ? AND batch_id = ?",
     index_delete: "DELETE FROM {ks}.statement_index WHERE tenant = ? AND kind = ? AND hash = ? AND bucket = ? AND seq = ? AND id = ?",
     void_delete: "DELETE FROM {ks}.voids WHERE tenant = ? AND target = ? AND voiding = ? AND batch_id = ?",
@@ -282,7 +283,7 @@ impl Inner {
 
     async fn sweep_minute(&self, minute: i64, now: i64) -> Result<SweepReport, StorageError> {
         let shards = futures::future::try_join_all((0..JOURNAL_SHARDS).map(|shard| {
-            self.select_all::<(Uuid, i64, i64, Option<i32>)>(
+            self.select_all::<(Uuid, i64, Option<i32>)>(
                 &self.sweep_cql.journal_minute,
                 (minute, shard),
                 "batch journal",
@@ -295,7 +296,7 @@ impl Inner {
         };
         let mut entries = Vec::new();
         for (shard, rows) in (0..JOURNAL_SHARDS).zip(shards) {
-            for (batch, tenant, _first_seq, outcome) in rows {
+            for (batch, tenant, outcome) in rows {
                 let tenant = u32::try_from(tenant)
                     .map(TenantId)
                     .map_err(|_| StorageError::corrupt("batch journal: bad tenant"))?;
