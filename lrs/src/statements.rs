@@ -53,8 +53,6 @@ pub fn prepare_as(
     let id = statement.id().unwrap_or_else(Uuid::new_v4);
     let voids = statement.voids();
     let statement_ref = statement.statement_ref();
-    let mut terms = terms_of(&statement);
-    terms.0.push((TermKind::Authority, authority.key.clone()));
     let mut json = statement.into_json();
     let definitions = definitions_of(&json);
     let agent_names = agent_names_of(&json);
@@ -65,6 +63,10 @@ pub fn prepare_as(
         "authority".to_owned(),
         Value::Object(authority.agent.clone()),
     );
+    // After the authority is overwritten: `related_agents` matches the authority the LRS
+    // wrote, not one the client sent (Communication §2.1.3).
+    let mut terms = terms_of_index(xapi::index_terms_of(&json));
+    terms.0.push((TermKind::Authority, authority.key.clone()));
     if !json.contains_key("version") {
         let default = match version {
             Version::V1_0_3 => "1.0.0",
@@ -238,7 +240,10 @@ pub fn apply_canonical(
 
 /// The filter terms of a statement, deduplicated, without the authority.
 pub fn terms_of(statement: &Statement) -> Terms {
-    let index = statement.index_terms();
+    terms_of_index(statement.index_terms())
+}
+
+fn terms_of_index(index: xapi::IndexTerms) -> Terms {
     let mut terms = Vec::new();
     let mut seen = HashSet::new();
     let mut add = |kind: TermKind, value: String| {
@@ -650,6 +655,31 @@ mod tests {
             }
             Ok(other) => panic!("{list:?} accepted as {other:?}"),
         }
+    }
+
+    #[test]
+    fn related_agents_match_the_authority_the_lrs_wrote_not_the_clients() {
+        let json = serde_json::json!({
+            "actor": {"mbox": "mailto:ada@example.com"},
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/attended"},
+            "object": {"id": "http://example.com/a"},
+            "authority": {"mbox": "mailto:claimed@example.com"}
+        });
+        let statement = Statement::parse(json, Version::V2_0_0, "$").expect("valid");
+        let authority = Authority::for_credential("https://lrs.example.org", "key-1");
+        let prepared = prepare(statement, Version::V2_0_0, &authority);
+        let related: Vec<&str> = prepared
+            .terms
+            .0
+            .iter()
+            .filter(|(kind, _)| *kind == TermKind::RelatedAgent)
+            .map(|(_, value)| value.as_str())
+            .collect();
+        assert!(related.contains(&authority.key.as_str()), "{related:?}");
+        assert!(
+            !related.iter().any(|r| r.contains("claimed@example.com")),
+            "{related:?}"
+        );
     }
 
     #[test]

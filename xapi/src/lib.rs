@@ -200,6 +200,12 @@ impl Statement {
     }
 }
 
+/// The filter terms of a statement's JSON, once validated (for a statement changed after
+/// parsing, such as one whose `authority` the LRS has overwritten).
+pub fn index_terms_of(json: &Map<String, Value>) -> IndexTerms {
+    terms::index_terms(json)
+}
+
 /// Parses a Statement Resource body: one statement object or an array of them.
 ///
 /// A batch is rejected as a whole if any statement is invalid (9274.1.1 §4.1.5), with the
