@@ -2,6 +2,7 @@
 //!
 //! [`build`] opens the store and wires the parts; [`run`] serves them until shutdown.
 
+mod capabilities;
 pub mod cli;
 mod scorm;
 
@@ -151,8 +152,12 @@ pub async fn build(config: &ServerConfig) -> anyhow::Result<App> {
             ..Default::default()
         },
     );
+    let capabilities = capabilities::service(&stores, lrs.authenticator().clone());
+    capabilities.spawn_follower(std::time::Duration::from_millis(500));
     Ok(App {
-        router: lrs.router_with(scorm_player::server::router(scorm)),
+        router: lrs.router_with(
+            scorm_player::server::router(scorm).merge(capability_service::router(capabilities)),
+        ),
     })
 }
 

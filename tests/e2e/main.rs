@@ -6,6 +6,7 @@
 mod helpers;
 
 mod admin_api;
+mod capabilities;
 mod cli;
 mod crash;
 mod documents;

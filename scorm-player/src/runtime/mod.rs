@@ -43,7 +43,7 @@ pub enum Start {
 impl Start {
     /// How the next session starts after `prior`, by the specs' defaults: after
     /// `exit=suspend` it resumes (RTE `cmi.entry` "resume"). A session that never terminated
-    /// (the window was closed) is treated as suspended too, so nothing is lost (issue 5's
+    /// (the window was closed) is treated as suspended too, so nothing is lost (the runtime's
     /// policy). Otherwise SCORM 1.2 continues the same data with `entry` "" (1.2 has no
     /// attempts), and SCORM 2004 starts a new attempt: a normal exit ends it.
     pub fn after(version: ScormVersion, prior: PriorAttempt) -> Start {
