@@ -1,22 +1,17 @@
-//! The capability service wired into the LRS: its records kept in the LRS's record store,
-//! its statement stream read from the LRS's statement store, its callers checked by the
-//! LRS's credentials.
+//! The capability service wired into the LRS: records and callers through the shared ports
+//! (`ports.rs`), its statement stream read from the LRS's statement store.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use capability_service::{
-    AuthFailure, Authority, Batch, Caller, CapabilityService, Expect, PortError, Ports, Record,
-    Records, StatementSource, Tenant,
-};
+use capability_service::{Batch, CapabilityService, PortError, Ports, StatementSource, Tenant};
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
-use lrs::auth::{Authenticator, StatementRead};
-use lrs::storage::{
-    RecordKey, RecordStore, StatementQuery, StatementStore, StorageError, StorageErrorKind, Stores,
-    TenantId, TenantStore,
-};
+use lrs::auth::Authenticator;
+use lrs::storage::{StatementQuery, StatementStore, Stores, TenantStore};
 use serde_json::Value;
+
+use crate::ports::{AuthorityPort, RecordsPort, port_error, tenant};
 
 /// Builds the capability service over the LRS's stores and credentials.
 pub fn service(stores: &Stores, authenticator: Arc<Authenticator>) -> CapabilityService {
@@ -33,98 +28,6 @@ pub fn service(stores: &Stores, authenticator: Arc<Authenticator>) -> Capability
     )
 }
 
-fn tenant(tenant: Tenant) -> TenantId {
-    TenantId(tenant.0)
-}
-
-fn port_error(error: StorageError) -> PortError {
-    match error.kind() {
-        StorageErrorKind::Full => PortError::Full(error.message),
-        StorageErrorKind::Corrupt => PortError::Corrupt(error.message),
-        StorageErrorKind::Unavailable | StorageErrorKind::Locked => {
-            PortError::Unavailable(error.message)
-        }
-    }
-}
-
-struct RecordsPort(Arc<dyn RecordStore>);
-
-fn record(found: lrs::storage::Record) -> Record {
-    Record {
-        version: found.version,
-        value: found.value,
-    }
-}
-
-#[async_trait]
-impl Records for RecordsPort {
-    async fn get(
-        &self,
-        t: Tenant,
-        kind: &str,
-        group: &str,
-        id: &str,
-    ) -> Result<Option<Record>, PortError> {
-        let found = self
-            .0
-            .get_record(tenant(t), &RecordKey::new(kind, group, id))
-            .await
-            .map_err(port_error)?;
-        Ok(found.map(record))
-    }
-
-    async fn put(
-        &self,
-        t: Tenant,
-        kind: &str,
-        group: &str,
-        id: &str,
-        value: Bytes,
-        expect: Expect,
-    ) -> Result<Option<u64>, PortError> {
-        let expect = match expect {
-            Expect::Absent => lrs::storage::Expect::Absent,
-            Expect::Version(v) => lrs::storage::Expect::Version(v),
-        };
-        self.0
-            .put_record(tenant(t), &RecordKey::new(kind, group, id), value, expect)
-            .await
-            .map_err(port_error)
-    }
-
-    async fn delete(
-        &self,
-        t: Tenant,
-        kind: &str,
-        group: &str,
-        id: &str,
-        version: u64,
-    ) -> Result<bool, PortError> {
-        self.0
-            .delete_record(tenant(t), &RecordKey::new(kind, group, id), version)
-            .await
-            .map_err(port_error)
-    }
-
-    async fn list(
-        &self,
-        t: Tenant,
-        kind: &str,
-        group: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<(String, Record)>, PortError> {
-        let found = self
-            .0
-            .list_records(tenant(t), kind, group, after, limit)
-            .await
-            .map_err(port_error)?;
-        Ok(found.into_iter().map(|(id, r)| (id, record(r))).collect())
-    }
-}
-
-/// The statement stream of a tenant. The cursor is the `stored` time (RFC 3339, in
-/// microseconds, the store's resolution) through which statements have been read.
 struct SourcePort {
     statements: Arc<dyn StatementStore>,
     tenants: Arc<dyn TenantStore>,
@@ -229,23 +132,4 @@ fn voided_target(statement: &Value) -> Option<&str> {
         return None;
     }
     object.get("id")?.as_str()
-}
-
-struct AuthorityPort(Arc<Authenticator>);
-
-#[async_trait]
-impl Authority for AuthorityPort {
-    async fn authorize(&self, authorization: Option<&str>) -> Result<Caller, AuthFailure> {
-        match self.0.authenticate(authorization).await {
-            Err(e) => Err(AuthFailure::Unavailable(e.message)),
-            Ok(Err(_)) => Err(AuthFailure::Unauthenticated),
-            Ok(Ok(principal)) => Ok(Caller {
-                tenant: Tenant(principal.tenant.0),
-                manage: principal.admin || principal.can_define(),
-                // Reports are about everyone's evidence: reading them takes reading every
-                // statement, not only one's own.
-                read: principal.admin || principal.statement_read() == StatementRead::All,
-            }),
-        }
-    }
 }

@@ -4,6 +4,7 @@
 
 mod capabilities;
 pub mod cli;
+mod ports;
 mod scorm;
 
 use std::fmt;

@@ -123,7 +123,7 @@ impl From<PortError> for ServiceError {
             PortError::Unavailable(m) | PortError::Full(m) => {
                 Self::new(ServiceErrorKind::Unavailable, "unavailable", m)
             }
-            PortError::Corrupt(m) => Self::internal(m),
+            PortError::Corrupt(m) | PortError::Refused(m) => Self::internal(m),
         }
     }
 }

@@ -4,81 +4,10 @@
 //! names the LRS.**
 
 use async_trait::async_trait;
-use bytes::Bytes;
 use serde_json::Value;
-
-/// A tenant (organisation): every record and statement belongs to one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Tenant(pub u32);
-
-/// Why a port failed. `Unavailable` is transient (answer 503 and let the client retry).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PortError {
-    #[error("the store is unavailable: {0}")]
-    Unavailable(String),
-    #[error("the store is full: {0}")]
-    Full(String),
-    #[error("stored data is corrupt: {0}")]
-    Corrupt(String),
-}
-
-/// A stored record and its version (every write increases it; the first is 1).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Record {
-    pub version: u64,
-    pub value: Bytes,
-}
-
-/// The condition of a write: every write is a compare-and-set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Expect {
-    Absent,
-    Version(u64),
-}
-
-/// Versioned records by (kind, group, id); records of one group are listed together in `id`
-/// order and a group is kept bounded.
-#[async_trait]
-pub trait Records: Send + Sync {
-    async fn get(
-        &self,
-        tenant: Tenant,
-        kind: &str,
-        group: &str,
-        id: &str,
-    ) -> Result<Option<Record>, PortError>;
-
-    /// The new version, or `None` when `expect` did not hold (nothing written).
-    async fn put(
-        &self,
-        tenant: Tenant,
-        kind: &str,
-        group: &str,
-        id: &str,
-        value: Bytes,
-        expect: Expect,
-    ) -> Result<Option<u64>, PortError>;
-
-    /// Deletes the record when it exists at `version`; whether it did.
-    async fn delete(
-        &self,
-        tenant: Tenant,
-        kind: &str,
-        group: &str,
-        id: &str,
-        version: u64,
-    ) -> Result<bool, PortError>;
-
-    /// Records of one group in `id` order, those after `after`, at most `limit`.
-    async fn list(
-        &self,
-        tenant: Tenant,
-        kind: &str,
-        group: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<(String, Record)>, PortError>;
-}
+pub use service_ports::{
+    AuthFailure, Authority, Caller, Expect, PortError, Record, Records, Tenant,
+};
 
 /// One read of the statement stream.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -110,29 +39,4 @@ pub trait StatementSource: Send + Sync {
 
     /// Every tenant, for the follower to visit.
     async fn tenants(&self) -> Result<Vec<Tenant>, PortError>;
-}
-
-/// Who is calling, once their credential checked out.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller {
-    pub tenant: Tenant,
-    /// May change the model and run a catch-up (admin or `define`).
-    pub manage: bool,
-    /// May read the model and the reports (admin or reading every statement).
-    pub read: bool,
-}
-
-/// Why a credential was refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AuthFailure {
-    /// No credential, or a wrong one: 401.
-    Unauthenticated,
-    /// The authority could not check (its store is down): 503.
-    Unavailable(String),
-}
-
-/// Checks the `Authorization` header of a request.
-#[async_trait]
-pub trait Authority: Send + Sync {
-    async fn authorize(&self, authorization: Option<&str>) -> Result<Caller, AuthFailure>;
 }
