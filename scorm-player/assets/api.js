@@ -1894,6 +1894,29 @@
      * one correct response and no pattern repeats.
      */
     checkRelations(element, d, key, levels, value, creating) {
+      // An interaction's patterns and response were checked against its type: a different
+      // type once they exist would leave values the type refuses. Both versions.
+      if (d.path === 'cmi.interactions.n.type' && levels.length > 0) {
+        const current = this.values.get(key);
+        if (current !== undefined && current !== value) {
+          const prefix = `cmi.interactions.${levels[0].index}.`;
+          const answered = [...this.values.keys()].some((k) => {
+            if (!k.startsWith(prefix)) return false;
+            const rest = k.slice(prefix.length);
+            return (
+              rest.startsWith('correct_responses.') ||
+              rest === 'learner_response' ||
+              rest === 'student_response'
+            );
+          });
+          if (answered) {
+            throw this.fail(
+              'SetFailure',
+              `${element}: the type cannot change from "${current}" once correct responses or a response are set; record the new type as a new interaction`,
+            );
+          }
+        }
+      }
       if (this.dataModel !== 'Scorm2004' || levels.length === 0) return;
       const last = levels[levels.length - 1];
       const siblingHas = (field, wanted) => {
@@ -2233,9 +2256,13 @@
       }
     }
 
-    /** The learner leaves a SCO that did not terminate: its last data, `terminated: false`. */
+    /**
+     * The learner leaves a SCO that did not terminate: its last data, `terminated: false`.
+     * Nothing is sent when everything is already on its way (the unload and its timeout may
+     * both ask).
+     */
     finalCommit() {
-      if (!this.terminated) this.send();
+      if (!this.terminated && this.dirty) this.send();
     }
 
     /** The page is going away (pagehide, hidden): get everything out by beacon. */

@@ -259,7 +259,11 @@ function page() {
   return { window, document, ids };
 }
 
+// Lets every queued step run: promise chains and immediates, then a short real delay for
+// anything scheduled on a timer (a loaded machine runs them late).
 const flush = async () => {
+  for (let i = 0; i < 50; i += 1) await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setTimeout(resolve, 20));
   for (let i = 0; i < 10; i += 1) await new Promise((resolve) => setImmediate(resolve));
 };
 

@@ -1103,7 +1103,8 @@ impl RuntimeState {
 
     /// Rules between values (SCORM 2004 RTE §4.2.9, §4.2.17): objective ids are unique and
     /// never change; an interaction's objective ids are unique; the one-pattern interaction
-    /// types take one correct response and no pattern repeats.
+    /// types take one correct response and no pattern repeats; (both versions) an
+    /// interaction's type does not change once responses depend on it.
     fn check_relations(
         &self,
         element: &str,
@@ -1113,6 +1114,31 @@ impl RuntimeState {
         value: &str,
         creating: bool,
     ) -> Result<(), RuntimeError> {
+        // An interaction's patterns and response were checked against its type: a different
+        // type once they exist would leave values the type refuses, which no replay of the
+        // attempt could rebuild. Both versions.
+        if def.path == "cmi.interactions.n.type"
+            && let Some(current) = self.values.get(key)
+            && current != value
+            && let Some(first) = levels.first()
+        {
+            let prefix = format!("cmi.interactions.{}.", first.index);
+            let answered = self.values.keys().any(|k| {
+                k.strip_prefix(&prefix).is_some_and(|rest| {
+                    rest.starts_with("correct_responses.")
+                        || rest == "learner_response"
+                        || rest == "student_response"
+                })
+            });
+            if answered {
+                return Err(self.fail(
+                    Fault::SetFailure,
+                    format!(
+                        "{element}: the type cannot change from \"{current}\" once correct responses or a response are set; record the new type as a new interaction"
+                    ),
+                ));
+            }
+        }
         if self.data_model != DataModel::Scorm2004 {
             return Ok(());
         }
