@@ -3,7 +3,7 @@
 // back to where they were, finishes; then what the server stored and the xAPI statements.
 
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -289,11 +289,19 @@ const PLANS = {
   },
 };
 
-const zips = readdirSync(SAMPLES)
-  .filter((name) => name.toLowerCase().endsWith('.zip'))
-  .sort();
+// The shared samples live beside the repository, not in it: without them these tests are
+// skipped, loudly (the other browser tests build their own packages and always run).
+const HAVE_SAMPLES = existsSync(SAMPLES);
+if (!HAVE_SAMPLES) {
+  console.warn(`NOTE: the shared SCORM samples were NOT played: no directory ${SAMPLES} (set PROFICIO_SCORM_SAMPLES)`);
+}
+const zips = HAVE_SAMPLES
+  ? readdirSync(SAMPLES)
+      .filter((name) => name.toLowerCase().endsWith('.zip'))
+      .sort()
+  : [];
 
-describe(`shared samples in ${SAMPLES}`, () => {
+describe(`shared samples in ${SAMPLES}`, { skip: HAVE_SAMPLES ? false : `NOT RUN: no samples directory ${SAMPLES}` }, () => {
   test('the samples directory holds packages', (t) => {
     assert.ok(zips.length > 0, `no .zip in ${SAMPLES}`);
     t.diagnostic(`packages: ${zips.join(', ')}`);

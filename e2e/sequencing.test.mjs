@@ -4,7 +4,7 @@
 // manifest order (flow).
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -42,7 +42,12 @@ async function postChoice(player, target) {
   }, target);
 }
 
-test(`${PACKAGE}: later SCOs cannot be chosen before the earlier one is satisfied; Continue delivers them in order; Previous goes back`, async (t) => {
+const HAVE_SAMPLE = existsSync(join(SAMPLES, PACKAGE));
+if (!HAVE_SAMPLE) {
+  console.warn(`NOTE: the forced-sequential sample was NOT played: no ${join(SAMPLES, PACKAGE)} (set PROFICIO_SCORM_SAMPLES)`);
+}
+
+test(`${PACKAGE}: later SCOs cannot be chosen before the earlier one is satisfied; Continue delivers them in order; Previous goes back`, { skip: HAVE_SAMPLE ? false : `NOT RUN: no ${PACKAGE} in ${SAMPLES}` }, async (t) => {
   const zip = readFileSync(join(SAMPLES, PACKAGE));
   await run({ dialogs: golfDialogs }, async ({ client, launch, browser }) => {
     const summary = await importPackage(client, zip, '2004 3rd Edition');
