@@ -1,20 +1,34 @@
 //! The capability service wired into the LRS: records and callers through the shared ports
-//! (`ports.rs`), its statement stream read from the LRS's statement store.
+//! (`ports.rs`), its statement stream read from the LRS's statement store, and the sessions
+//! and assessments it records written through an LRS [`Producer`].
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use capability_service::{Batch, CapabilityService, PortError, Ports, StatementSource, Tenant};
+use capability_service::{
+    Batch, CapabilityService, PortError, Ports, StatementSink, StatementSource, Tenant,
+};
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use lrs::auth::Authenticator;
+use lrs::producer::{ProduceError, Producer};
 use lrs::storage::{StatementQuery, StatementStore, Stores, TenantStore};
 use serde_json::Value;
 
 use crate::ports::{AuthorityPort, RecordsPort, port_error, tenant};
 
+/// The account name of the authority on statements the capability service records.
+pub const PRODUCER_NAME: &str = "capability-service";
+
 /// Builds the capability service over the LRS's stores and credentials.
-pub fn service(stores: &Stores, authenticator: Arc<Authenticator>) -> CapabilityService {
+///
+/// Recorded statements carry an authority account on the capability profile's IRI: the
+/// server's configured home page is not handed to this function.
+pub fn service(
+    stores: &Stores,
+    authenticator: Arc<Authenticator>,
+    home_page: &str,
+) -> CapabilityService {
     CapabilityService::new(
         Ports {
             records: Arc::new(RecordsPort(stores.records.clone())),
@@ -26,6 +40,28 @@ pub fn service(stores: &Stores, authenticator: Arc<Authenticator>) -> Capability
         },
         Arc::new(Utc::now),
     )
+    .with_sink(Arc::new(SinkPort(Producer::new(
+        stores.clone(),
+        home_page,
+        PRODUCER_NAME,
+    ))))
+}
+
+/// Recorded sessions and assessments, validated and stored like any client's statements.
+struct SinkPort(Producer);
+
+#[async_trait]
+impl StatementSink for SinkPort {
+    async fn record(&self, t: Tenant, statements: Vec<Value>) -> Result<(), PortError> {
+        self.0
+            .record(tenant(t), statements)
+            .await
+            .map(|_| ())
+            .map_err(|error| match error {
+                ProduceError::Storage(e) => port_error(e),
+                other => PortError::Refused(other.to_string()),
+            })
+    }
 }
 
 struct SourcePort {

@@ -153,7 +153,7 @@ pub async fn build(config: &ServerConfig) -> anyhow::Result<App> {
             ..Default::default()
         },
     );
-    let capabilities = capabilities::service(&stores, lrs.authenticator().clone());
+    let capabilities = capabilities::service(&stores, lrs.authenticator().clone(), &home_page);
     capabilities.spawn_follower(std::time::Duration::from_millis(500));
     Ok(App {
         router: lrs.router_with(

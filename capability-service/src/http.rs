@@ -46,6 +46,8 @@ pub fn router(service: CapabilityService) -> Router {
         .route("/capabilities/config", get(get_config).put(put_config))
         .route("/capabilities/sync", post(sync))
         .route("/capabilities/people/assessments", get(assessments))
+        .route("/capabilities/profile", get(crate::profile::serve))
+        .route("/capabilities/records", post(crate::recording::post_record))
         .with_state(service)
 }
 
@@ -79,7 +81,10 @@ async fn reader(service: &CapabilityService, headers: &HeaderMap) -> Result<Call
     Ok(caller)
 }
 
-async fn manager(service: &CapabilityService, headers: &HeaderMap) -> Result<Caller, ServiceError> {
+pub(crate) async fn manager(
+    service: &CapabilityService,
+    headers: &HeaderMap,
+) -> Result<Caller, ServiceError> {
     let caller = caller(service, headers).await?;
     if !caller.manage {
         return Err(ServiceError::forbidden(

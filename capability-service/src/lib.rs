@@ -10,6 +10,8 @@ pub mod follower;
 mod http;
 pub mod model;
 pub mod ports;
+pub mod profile;
+pub mod recording;
 
 #[cfg(test)]
 mod tests;
@@ -29,6 +31,7 @@ pub use ports::{
     AuthFailure, Authority, Batch, Caller, Expect, PortError, Record, Records, StatementSource,
     Tenant,
 };
+pub use recording::{RecordRequest, StatementSink};
 
 use crate::model::{Model, ModelStore};
 
@@ -53,6 +56,9 @@ struct Inner {
     source: Arc<dyn StatementSource>,
     authority: Arc<dyn Authority>,
     clock: Clock,
+    /// Where recorded sessions and assessments are written; without one, recording is
+    /// refused.
+    sink: Option<Arc<dyn StatementSink>>,
     /// One catch-up at a time in this process; other servers are kept out by the ledger's
     /// compare-and-set.
     sync: tokio::sync::Mutex<()>,
@@ -66,9 +72,40 @@ impl CapabilityService {
                 source: ports.source,
                 authority: ports.authority,
                 clock,
+                sink: None,
                 sync: tokio::sync::Mutex::new(()),
             }),
         }
+    }
+
+    /// The same service, writing recorded sessions and assessments to `sink`. Meant for
+    /// construction, before the service is shared.
+    pub fn with_sink(self, sink: Arc<dyn StatementSink>) -> CapabilityService {
+        let inner = &self.inner;
+        CapabilityService {
+            inner: Arc::new(Inner {
+                records: inner.records.clone(),
+                source: inner.source.clone(),
+                authority: inner.authority.clone(),
+                clock: inner.clock.clone(),
+                sink: Some(sink),
+                sync: tokio::sync::Mutex::new(()),
+            }),
+        }
+    }
+
+    /// Writes a record's statements to the sink.
+    pub async fn record_statements(
+        &self,
+        tenant: Tenant,
+        statements: Vec<serde_json::Value>,
+    ) -> Result<(), ServiceError> {
+        let Some(sink) = &self.inner.sink else {
+            return Err(ServiceError::internal(
+                "this server has no statement sink for recorded sessions",
+            ));
+        };
+        Ok(sink.record(tenant, statements).await?)
     }
 
     pub fn now(&self) -> DateTime<Utc> {

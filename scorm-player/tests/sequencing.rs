@@ -1020,12 +1020,365 @@ fn stored_state_from_older_documents_still_loads() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Selection and randomization (SN SR.1, SR.2)
+
+/// A flow course: the cluster `bank` holds `q1`…`q{n}` under `controls` (randomization
+/// controls), followed by the leaf `end`.
+fn bank(controls: &str, n: usize) -> Manifest {
+    let questions: String = (1..=n).map(|i| leaf(&format!("q{i}"), "")).collect();
+    scorm2004(&format!(
+        r#"<item identifier="bank"><title>bank</title>{questions}
+             <imsss:sequencing><imsss:controlMode choice="true" flow="true"/>{controls}</imsss:sequencing>
+           </item>{end}{ROOT_FLOW}"#,
+        end = leaf("end", "")
+    ))
+}
+
+impl Learner {
+    fn with_seed(manifest: Manifest, seed: u64) -> Self {
+        let tree = ActivityTree::build(&manifest, None).expect("tree");
+        let state = SequencingState::with_seed(&tree, seed);
+        Learner {
+            manifest,
+            tree,
+            state,
+        }
+    }
+
+    /// From the current activity (or Start), continues until `end` is delivered; returns the
+    /// questions delivered on the way, in order.
+    fn walk_to_end(&mut self) -> Vec<String> {
+        let mut request = if self.state.current().is_none() {
+            NavRequest::Start
+        } else {
+            NavRequest::Continue
+        };
+        let mut delivered = Vec::new();
+        loop {
+            match self.nav(request.clone()) {
+                Ok(NavOutcome::Deliver { activity, .. }) if activity == "end" => return delivered,
+                Ok(NavOutcome::Deliver { activity, .. }) => delivered.push(activity),
+                other => panic!("{request}: expected a delivery, got {other:?}"),
+            }
+            request = NavRequest::Continue;
+        }
+    }
+
+    /// The questions of the outline, in the order it lists them.
+    fn listed_questions(&self) -> Vec<String> {
+        outline(&self.tree, &self.state)
+            .into_iter()
+            .filter(|e| e.id.starts_with('q'))
+            .map(|e| e.id)
+            .collect()
+    }
+
+    fn arranged(&self, id: &str) -> Option<(u32, Vec<String>)> {
+        self.state
+            .available_children(id)
+            .map(|a| (a.attempt, a.children.clone()))
+    }
+}
+
+fn questions(n: usize) -> Vec<String> {
+    (1..=n).map(|i| format!("q{i}")).collect()
+}
+
+#[test]
+fn selection_once_keeps_select_count_children_in_manifest_order() {
+    let course = bank(
+        r#"<imsss:randomizationControls selectCount="2" selectionTiming="once"/>"#,
+        5,
+    );
+    let mut selections = std::collections::BTreeSet::new();
+    for seed in 0..16 {
+        let mut learner = Learner::with_seed(course.clone(), seed);
+        // Before the bank is entered the outline already shows the selection flow will use.
+        let listed = learner.listed_questions();
+        let visited = learner.walk_to_end();
+        assert_eq!(visited.len(), 2, "seed {seed}: {visited:?}");
+        assert_eq!(listed, visited, "seed {seed}");
+        let mut in_manifest_order = visited.clone();
+        in_manifest_order.sort();
+        assert_eq!(visited, in_manifest_order, "SR.1 keeps the manifest order");
+        assert_eq!(learner.arranged("bank"), Some((1, visited.clone())));
+        assert_eq!(learner.listed_questions(), visited);
+        // Only the selected questions count for the bank's rollup (RB.1.5 over the available
+        // children): both were completed, so the bank is.
+        assert_eq!(
+            learner.outline_of("bank").completion,
+            scorm_player::runtime::CompletionStatus::Completed,
+            "seed {seed}"
+        );
+        let left_out = questions(5)
+            .into_iter()
+            .find(|q| !visited.contains(q))
+            .expect("three were left out");
+        assert!(!can_choose(&learner.valid(), &left_out));
+        learner.refused(choice(&left_out), "SB.2.9-2");
+        learner.refused(NavRequest::Jump(left_out.clone()), "SB.2.13-2");
+        // A new attempt on the course keeps the `once` selection.
+        learner.nav(NavRequest::ExitAll).expect("exit all");
+        assert_eq!(learner.walk_to_end(), visited, "seed {seed}: once is once");
+        selections.insert(visited);
+    }
+    assert!(
+        selections.len() > 3,
+        "16 seeds drew only {selections:?} from 10 possible pairs"
+    );
+}
+
+#[test]
+fn randomization_once_reorders_flow_choice_and_outline() {
+    let course = bank(
+        r#"<imsss:randomizationControls reorderChildren="true" randomizationTiming="once"/>"#,
+        4,
+    );
+    let mut orders = std::collections::BTreeSet::new();
+    for seed in 0..16 {
+        let mut learner = Learner::with_seed(course.clone(), seed);
+        let listed = learner.listed_questions();
+        let visited = learner.walk_to_end();
+        assert_eq!(listed, visited, "seed {seed}");
+        let mut all = visited.clone();
+        all.sort();
+        assert_eq!(all, questions(4), "a reordering keeps every child");
+        // Previous walks the same order backward.
+        learner.delivers(NavRequest::Previous, &visited[3]);
+        learner.delivers(NavRequest::Previous, &visited[2]);
+        // Choice follows it too: choosing the question flow puts first, then continue.
+        learner.delivers(choice(&visited[0]), &visited[0]);
+        learner.delivers(NavRequest::Continue, &visited[1]);
+        orders.insert(visited);
+    }
+    assert!(orders.len() > 3, "16 seeds gave only {orders:?}");
+}
+
+#[test]
+fn on_each_new_attempt_arranges_the_children_again() {
+    let each = bank(
+        r#"<imsss:randomizationControls selectCount="3" selectionTiming="onEachNewAttempt"
+             reorderChildren="true" randomizationTiming="onEachNewAttempt"/>"#,
+        6,
+    );
+    let mut changed = 0;
+    for seed in 0..8 {
+        let mut learner = Learner::with_seed(each.clone(), seed);
+        let first = learner.walk_to_end();
+        assert_eq!(first.len(), 3);
+        // The bank's attempt ended when flow left it: the next attempt is arranged already,
+        // and the outline shows what it will offer.
+        let (attempt, next) = learner.arranged("bank").expect("arranged");
+        assert_eq!(attempt, 2);
+        assert_eq!(learner.listed_questions(), next);
+        learner.nav(NavRequest::ExitAll).expect("exit all");
+        let second = learner.walk_to_end();
+        assert_eq!(second, next, "seed {seed}");
+        assert_eq!(learner.attempts("bank"), 2);
+        if second != first {
+            changed += 1;
+        }
+    }
+    assert!(
+        changed >= 4,
+        "only {changed} of 8 seeds changed the arrangement"
+    );
+}
+
+#[test]
+fn arrangement_is_the_same_for_the_same_seed_and_survives_storage() {
+    let course = bank(
+        r#"<imsss:randomizationControls selectCount="3" selectionTiming="once"
+             reorderChildren="true" randomizationTiming="once"/>"#,
+        6,
+    );
+    let mut straight = Learner::with_seed(course.clone(), 42);
+    let expected = straight.walk_to_end();
+
+    // Each request on a state read back from JSON, as another server would.
+    let mut stored = Learner::with_seed(course.clone(), 42);
+    let mut delivered = Vec::new();
+    let mut request = NavRequest::Start;
+    loop {
+        let json = serde_json::to_string(&stored.state).expect("serialize");
+        stored.state = serde_json::from_str(&json).expect("deserialize");
+        match stored.nav(request.clone()) {
+            Ok(NavOutcome::Deliver { activity, .. }) if activity == "end" => break,
+            Ok(NavOutcome::Deliver { activity, .. }) => delivered.push(activity),
+            other => panic!("{other:?}"),
+        }
+        request = NavRequest::Continue;
+    }
+    assert_eq!(delivered, expected);
+    assert_eq!(stored.state.seed(), 42);
+
+    // `new` derives a seed from the course, so it is reproducible too.
+    let tree = ActivityTree::build(&course, None).expect("tree");
+    assert_eq!(
+        SequencingState::new(&tree),
+        SequencingState::new(&tree),
+        "new is deterministic"
+    );
+}
+
+#[test]
+fn state_written_before_arrangements_keeps_the_manifest_order() {
+    let course = bank(
+        r#"<imsss:randomizationControls reorderChildren="true" randomizationTiming="once"/>"#,
+        4,
+    );
+    let tree = ActivityTree::build(&course, None).expect("tree");
+    // A bank already attempted in manifest order: `once` applies only before the first
+    // attempt (SR.2), so the learner carries on where the order says.
+    let old = r#"{"current":"q1","activities":{
+        "org":{"attempts":1,"active":true},
+        "bank":{"attempts":1,"active":true},
+        "q1":{"attempts":1,"active":true}}}"#;
+    let mut state: SequencingState = serde_json::from_str(old).expect("old document");
+    for next in ["q2", "q3", "q4", "end"] {
+        match navigate(&tree, &mut state, &NavRequest::Continue) {
+            Ok(NavOutcome::Deliver { activity, .. }) => assert_eq!(activity, next),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(state.available_children("bank").is_none());
+    // A stored arrangement naming something that is not a child of the bank is not used.
+    let mut json: serde_json::Value =
+        serde_json::to_value(SequencingState::with_seed(&tree, 7)).expect("value");
+    json["available_children"] =
+        serde_json::json!({"bank": {"attempt": 1, "children": ["q1", "end"]}});
+    let mut state: SequencingState = serde_json::from_value(json).expect("document");
+    navigate(&tree, &mut state, &NavRequest::Start).expect("start");
+    let mut children = state
+        .available_children("bank")
+        .expect("arranged")
+        .children
+        .clone();
+    children.sort();
+    assert_eq!(children, questions(4));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Delivery controls (SN SM.11, DB.2, UP.4) and attempt duration limits (UP.1)
+
+#[test]
+fn untracked_activity_keeps_no_tracking_status() {
+    let untracked =
+        r#"<imsss:sequencing><imsss:deliveryControls tracked="false"/></imsss:sequencing>"#;
+    let mut learner = Learner::new(scorm2004(&format!(
+        "{}{}{ROOT_FLOW}",
+        leaf("intro", untracked),
+        leaf("lesson", "")
+    )));
+    learner.delivers(NavRequest::Start, "intro");
+    learner.finish(FAILED);
+    learner.delivers(NavRequest::Continue, "lesson");
+    let intro = learner.outline_of("intro");
+    assert_eq!(learner.attempts("intro"), 0);
+    assert_eq!(
+        intro.completion,
+        scorm_player::runtime::CompletionStatus::NotAttempted
+    );
+    assert_eq!(intro.success, scorm_player::runtime::SuccessStatus::Unknown);
+    learner.finish(PASSED);
+    learner.nav(NavRequest::ExitAll).expect("exit all");
+    // The untracked intro (failed by its content) neither counts nor blocks the rollup.
+    let root = learner.outline_of("org");
+    assert_eq!(
+        root.completion,
+        scorm_player::runtime::CompletionStatus::Completed
+    );
+    assert_eq!(root.success, scorm_player::runtime::SuccessStatus::Passed);
+    // It can be delivered any number of times.
+    learner.delivers(NavRequest::Start, "intro");
+    assert_eq!(learner.attempts("intro"), 0);
+}
+
+#[test]
+fn content_that_does_not_set_its_status_is_completed_and_satisfied_by_the_lms() {
+    use scorm_player::runtime::{CompletionStatus as C, SuccessStatus as S};
+    let by_content = r#"<imsss:sequencing><imsss:deliveryControls
+        completionSetByContent="true" objectiveSetByContent="true"/></imsss:sequencing>"#;
+    let mut learner = Learner::new(scorm2004(&format!(
+        "{}{}{}{}{ROOT_FLOW}",
+        leaf("silent", ""),
+        leaf("reports", ""),
+        leaf("trusted", by_content),
+        leaf("end", "")
+    )));
+    let incomplete_failed: &[(&str, &str)] = &[
+        ("cmi.completion_status", "incomplete"),
+        ("cmi.success_status", "failed"),
+    ];
+    learner.delivers(NavRequest::Start, "silent");
+    learner.finish(&[]);
+    learner.delivers(NavRequest::Continue, "reports");
+    learner.finish(incomplete_failed);
+    learner.delivers(NavRequest::Continue, "trusted");
+    learner.finish(&[]);
+    learner.delivers(NavRequest::Continue, "end");
+    let status = |id: &str| {
+        let entry = learner.outline_of(id);
+        (entry.completion, entry.success)
+    };
+    // UP.4: set by the LMS only when the content left them unknown.
+    assert_eq!(status("silent"), (C::Completed, S::Passed));
+    assert_eq!(status("reports"), (C::Incomplete, S::Failed));
+    assert_eq!(status("trusted"), (C::Unknown, S::Unknown));
+}
+
+#[test]
+fn attempt_duration_limit_sets_time_limit_exceeded_and_refuses_a_new_attempt() {
+    let limited = r#"<imsss:sequencing><imsss:limitConditions attemptAbsoluteDurationLimit="PT1M"/></imsss:sequencing>"#;
+    let ruled = r#"<imsss:sequencing><imsss:sequencingRules><imsss:preConditionRule>
+        <imsss:ruleConditions><imsss:ruleCondition condition="timeLimitExceeded"/></imsss:ruleConditions>
+        <imsss:ruleAction action="hiddenFromChoice"/></imsss:preConditionRule></imsss:sequencingRules>
+        <imsss:limitConditions attemptAbsoluteDurationLimit="PT1M"/></imsss:sequencing>"#;
+    let mut learner = Learner::new(scorm2004(&format!(
+        "{}{}{}{}{ROOT_FLOW}",
+        leaf("slow", limited),
+        leaf("quick", limited),
+        leaf("ruled", ruled),
+        leaf("end", "")
+    )));
+    assert!(!learner.outline_of("ruled").hidden_from_choice);
+    learner.delivers(NavRequest::Start, "slow");
+    learner.finish(&[("cmi.session_time", "PT2M")]);
+    // While the attempt runs its own limit does not end it.
+    assert!(!learner.outline_of("slow").disabled);
+    learner.delivers(NavRequest::Continue, "quick");
+    learner.finish(&[("cmi.session_time", "PT30S")]);
+    learner.delivers(NavRequest::Continue, "ruled");
+    learner.finish(&[("cmi.session_time", "PT1M30S")]);
+    learner.delivers(NavRequest::Continue, "end");
+
+    assert_eq!(
+        learner.state.activity("slow").and_then(|a| a.duration),
+        Some(12_000)
+    );
+    // UP.1: the last attempt took longer than the limit, so no new attempt begins.
+    assert!(learner.outline_of("slow").disabled);
+    assert!(!can_choose(&learner.valid(), "slow"));
+    learner.refused(choice("slow"), "DB.1.1-3");
+    assert!(!learner.outline_of("quick").disabled);
+    learner.delivers(choice("quick"), "quick");
+    // The timeLimitExceeded rule condition (UP.2.1) reads the same duration.
+    assert!(learner.outline_of("ruled").hidden_from_choice);
+    learner.refused(choice("ruled"), "SB.2.9-3");
+}
+
+// ---------------------------------------------------------------------------------------------
 // Property: any sequence of requests and reports
 
 /// A course with a bit of everything: nested clusters, flow and choice, forward-only,
 /// choiceExit, skip, disabled, hiddenFromChoice, stopForwardTraversal, attempt limits,
 /// retry, exitParent, exit rules, rollup rules, measure and a global objective.
 fn busy_course() -> Manifest {
+    busy_course_with("")
+}
+
+/// The busy course with `m2_controls` (randomization controls) on the cluster m2.
+fn busy_course_with(m2_controls: &str) -> Manifest {
     scorm2004(&format!(
         r#"<item identifier="m1"><title>m1</title>{m1a}{m1b}
              <imsss:sequencing><imsss:controlMode choice="true" flow="true" forwardOnly="true"/>
@@ -1040,6 +1393,7 @@ fn busy_course() -> Manifest {
              <imsss:sequencing><imsss:controlMode choice="true" flow="true" choiceExit="false"/>
                <imsss:objectives><imsss:primaryObjective objectiveID="m2" satisfiedByMeasure="true">
                  <imsss:minNormalizedMeasure>0.5</imsss:minNormalizedMeasure></imsss:primaryObjective></imsss:objectives>
+               {m2_controls}
                <adlseq:constrainedChoiceConsiderations preventActivation="true"/>
              </imsss:sequencing></item>
            {last}{ROOT_FLOW}"#,
@@ -1238,55 +1592,90 @@ fn look_ahead_agrees(
     Ok(())
 }
 
+fn run_steps(manifest: &Manifest, seed: u64, steps: Vec<Step>) -> Result<(), TestCaseError> {
+    let tree = ActivityTree::build(manifest, None).expect("tree");
+    let mut state = SequencingState::with_seed(&tree, seed);
+    for step in steps {
+        let before: Vec<u32> = IDS
+            .iter()
+            .map(|id| state.activity(id).map_or(0, |a| a.attempts))
+            .collect();
+        match step {
+            Step::Nav(request) => {
+                let outcome = navigate(&tree, &mut state, &request);
+                if let Ok(NavOutcome::Deliver { activity, .. }) = &outcome {
+                    prop_assert!(tree.is_leaf(activity), "delivered cluster {activity}");
+                    prop_assert_eq!(state.current(), Some(activity.as_str()));
+                    prop_assert!(state.activity(activity).is_some_and(|a| a.active));
+                    // Only what selection kept is ever delivered (SN SR.1).
+                    let parent = tree.parent(activity).expect("a leaf has a parent");
+                    if let Some(available) = state.available_children(parent) {
+                        prop_assert!(
+                            available.children.contains(activity),
+                            "{} not in {:?}",
+                            activity,
+                            available
+                        );
+                    }
+                }
+                if matches!(outcome, Ok(NavOutcome::Ended | NavOutcome::Suspended)) {
+                    prop_assert_eq!(state.current(), None);
+                }
+            }
+            Step::Report(which) => {
+                if let Some(current) = state.current().map(str::to_owned) {
+                    let summary = attempt(manifest, &current, REPORTS[which]);
+                    report(&tree, &mut state, &current, &summary);
+                }
+            }
+            Step::Query => {
+                // Look-ahead never changes the state.
+                let copy = state.clone();
+                let valid = navigation(&tree, &state);
+                let entries = outline(&tree, &state);
+                prop_assert_eq!(&copy, &state);
+                prop_assert_eq!(valid.choice.len(), IDS.len());
+                prop_assert!(
+                    entries.iter().all(
+                        |e| (e.choice) == (valid.choice.get(&e.id) == Some(&NavValidity::True))
+                    )
+                );
+                // And it answers what the request would really do.
+                if let Err(problem) = look_ahead_agrees(&tree, &state, &valid) {
+                    prop_assert!(false, "{}", problem);
+                }
+            }
+        }
+        if let Err(problem) = check_invariants(&tree, &state, &before) {
+            prop_assert!(false, "{}", problem);
+        }
+        // Stored and loaded, the state is the same.
+        let json = serde_json::to_string(&state).expect("serialize");
+        let back: SequencingState = serde_json::from_str(&json).expect("deserialize");
+        prop_assert_eq!(&back, &state);
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
     fn random_requests_and_reports_keep_the_state_sound(steps in proptest::collection::vec(step(), 1..40)) {
-        let manifest = busy_course();
-        let tree = ActivityTree::build(&manifest, None).expect("tree");
-        let mut state = SequencingState::new(&tree);
-        for step in steps {
-            let before: Vec<u32> = IDS.iter().map(|id| state.activity(id).map_or(0, |a| a.attempts)).collect();
-            match step {
-                Step::Nav(request) => {
-                    let outcome = navigate(&tree, &mut state, &request);
-                    if let Ok(NavOutcome::Deliver { activity, .. }) = &outcome {
-                        prop_assert!(tree.is_leaf(activity), "delivered cluster {activity}");
-                        prop_assert_eq!(state.current(), Some(activity.as_str()));
-                        prop_assert!(state.activity(activity).is_some_and(|a| a.active));
-                    }
-                    if matches!(outcome, Ok(NavOutcome::Ended | NavOutcome::Suspended)) {
-                        prop_assert_eq!(state.current(), None);
-                    }
-                }
-                Step::Report(which) => {
-                    if let Some(current) = state.current().map(str::to_owned) {
-                        let summary = attempt(&manifest, &current, REPORTS[which]);
-                        report(&tree, &mut state, &current, &summary);
-                    }
-                }
-                Step::Query => {
-                    // Look-ahead never changes the state.
-                    let copy = state.clone();
-                    let valid = navigation(&tree, &state);
-                    let entries = outline(&tree, &state);
-                    prop_assert_eq!(&copy, &state);
-                    prop_assert_eq!(valid.choice.len(), IDS.len());
-                    prop_assert!(entries.iter().all(|e| (e.choice) == (valid.choice.get(&e.id) == Some(&NavValidity::True))));
-                    // And it answers what the request would really do.
-                    if let Err(problem) = look_ahead_agrees(&tree, &state, &valid) {
-                        prop_assert!(false, "{}", problem);
-                    }
-                }
-            }
-            if let Err(problem) = check_invariants(&tree, &state, &before) {
-                prop_assert!(false, "{}", problem);
-            }
-            // Stored and loaded, the state is the same.
-            let json = serde_json::to_string(&state).expect("serialize");
-            let back: SequencingState = serde_json::from_str(&json).expect("deserialize");
-            prop_assert_eq!(&back, &state);
-        }
+        run_steps(&busy_course(), 0, steps)?;
+    }
+
+    /// The same with m2's children selected and reordered on each new attempt: flow, choice,
+    /// look-ahead and storage agree on the arrangement.
+    #[test]
+    fn random_requests_with_selection_and_randomization(
+        seed in any::<u64>(),
+        steps in proptest::collection::vec(step(), 1..40),
+    ) {
+        let manifest = busy_course_with(
+            r#"<imsss:randomizationControls selectCount="2" selectionTiming="onEachNewAttempt"
+                 reorderChildren="true" randomizationTiming="onEachNewAttempt"/>"#,
+        );
+        run_steps(&manifest, seed, steps)?;
     }
 }

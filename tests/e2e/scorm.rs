@@ -670,3 +670,101 @@ async fn a_choice_only_2004_course_starts_from_the_outline() {
     let body: Value = refused.json().await.unwrap();
     assert!(body["rule"].as_str().unwrap().starts_with("NB."), "{body}");
 }
+
+const MANIFEST_2004_FLOW: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<manifest identifier="com.example.flow" version="1"
+  xmlns="http://www.imsglobal.org/xsd/imscp_v1p1"
+  xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_v1p3"
+  xmlns:imsss="http://www.imsglobal.org/xsd/imsss">
+  <metadata><schema>ADL SCORM</schema><schemaversion>2004 3rd Edition</schemaversion></metadata>
+  <organizations default="org">
+    <organization identifier="org">
+      <title>Bookmarks</title>
+      <item identifier="chapter" identifierref="r1"><title>Chapter</title></item>
+      <imsss:sequencing><imsss:controlMode choice="true" flow="true"/></imsss:sequencing>
+    </organization>
+  </organizations>
+  <resources>
+    <resource identifier="r1" type="webcontent" adlcp:scormType="sco" href="index.html"><file href="index.html"/></resource>
+  </resources>
+</manifest>"#;
+
+/// SCORM 2004: a session closed without Terminate resumes at the next launch with its data.
+#[tokio::test]
+async fn a_2004_session_closed_without_terminate_resumes() {
+    let server = Server::start();
+    let (key, secret) = server.credential("acme", &["all", "define"]).await;
+    let client = Client::new(&server, &key, &secret);
+    let package: Value = client
+        .import(zip(&[
+            ("imsmanifest.xml", MANIFEST_2004_FLOW.as_bytes()),
+            ("index.html", b"sco"),
+        ]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let registration: Value = client
+        .post_json(
+            "/scorm/registrations",
+            &json!({"package": package["id"], "learner": learner()}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let launch = registration["launch"]["url"].as_str().unwrap().to_owned();
+    let navigate = format!("{launch}/api/navigate");
+    let started: Value = client
+        .player(&navigate, &json!({"request": "start"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let commit_url = started["delivery"]["commit_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let payload = json!({
+        "data_model": "Scorm2004",
+        "sequence": 1,
+        "terminated": false,
+        "values": [
+            {"element": "cmi.location", "value": "page-7"},
+            {"element": "cmi.suspend_data", "value": "{\"page\":7}"}
+        ],
+    });
+    let answer: Value = client
+        .player(&commit_url, &payload)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["accepted"], true, "{answer}");
+
+    let html = client
+        .http
+        .get(client.url(&launch))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("\"initial_request\":\"resumeAll\""), "{html}");
+    let resumed: Value = client
+        .player(&navigate, &json!({"request": "resumeAll"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let start = &resumed["delivery"]["start"];
+    assert_eq!(start["entry"], "resume", "{resumed}");
+    let values = start["values"].as_array().unwrap();
+    assert!(
+        values
+            .iter()
+            .any(|v| v["element"] == "cmi.location" && v["value"] == "page-7"),
+        "{values:?}"
+    );
+}

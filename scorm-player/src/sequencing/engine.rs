@@ -27,6 +27,14 @@ pub(crate) struct Engine<'t> {
     /// A global objective changed since the last full rollup: activities elsewhere in the tree
     /// that read it may need rolling up too.
     pub globals_changed: bool,
+    /// The seed of selection and randomization (SN SR.1, SR.2).
+    pub seed: u64,
+    /// Available Children of each activity for its current attempt, or its next one once
+    /// the current has ended: what flow, choice and the outline follow.
+    pub available: Vec<Vec<usize>>,
+    /// The attempt each entry of `available` was arranged for; 0 when it is the manifest's
+    /// children because no selection or randomization applies.
+    pub arranged_for: Vec<u32>,
 }
 
 /// Which rules of an activity a check looks at (SN UP.2).
@@ -39,7 +47,7 @@ pub(crate) enum RuleSet {
 
 impl<'t> Engine<'t> {
     pub fn load(tree: &'t ActivityTree, state: &SequencingState) -> Self {
-        Engine {
+        let mut engine = Engine {
             tree,
             acts: tree
                 .nodes
@@ -50,7 +58,12 @@ impl<'t> Engine<'t> {
             current: state.current.as_deref().and_then(|id| tree.idx(id)),
             suspended: state.suspended.as_deref().and_then(|id| tree.idx(id)),
             globals_changed: false,
-        }
+            seed: state.seed,
+            available: tree.nodes.iter().map(|n| n.children.clone()).collect(),
+            arranged_for: vec![0; tree.len()],
+        };
+        engine.load_available_children(state);
+        engine
     }
 
     pub fn store(self, state: &mut SequencingState) {
@@ -60,12 +73,31 @@ impl<'t> Engine<'t> {
             globals,
             current,
             suspended,
+            available,
+            arranged_for,
             ..
         } = self;
         for (node, act) in tree.nodes.iter().zip(acts) {
             state.activities.insert(node.id.clone(), act);
         }
         state.global_objectives = globals;
+        state.available_children.clear();
+        for (a, node) in tree.nodes.iter().enumerate() {
+            if arranged_for[a] == 0 {
+                continue;
+            }
+            let children = available[a]
+                .iter()
+                .map(|&c| tree.nodes[c].id.clone())
+                .collect();
+            state.available_children.insert(
+                node.id.clone(),
+                super::state::AvailableChildren {
+                    attempt: arranged_for[a],
+                    children,
+                },
+            );
+        }
         state.current = current.map(|i| tree.nodes[i].id.clone());
         state.suspended = suspended.map(|i| tree.nodes[i].id.clone());
         state.format = super::state::STATE_FORMAT;
@@ -94,8 +126,10 @@ impl<'t> Engine<'t> {
         a == 0
     }
 
-    pub fn children(&self, a: usize) -> &'t [usize] {
-        &self.tree.nodes[a].children
+    /// The Available Children of `a` (SN SR): selected and ordered as its sequencing
+    /// definition asks, otherwise all children in manifest order.
+    pub fn children(&self, a: usize) -> &[usize] {
+        &self.available[a]
     }
 
     /// `a`, its parent, … the root.
@@ -131,7 +165,7 @@ impl<'t> Engine<'t> {
         0
     }
 
-    pub fn siblings(&self, a: usize) -> &'t [usize] {
+    pub fn siblings(&self, a: usize) -> &[usize] {
         match self.parent(a) {
             Some(p) => self.children(p),
             None => &[],
@@ -157,9 +191,37 @@ impl<'t> Engine<'t> {
         }
     }
 
-    /// The last activity of a preorder traversal of the whole tree.
+    /// The last activity of a preorder traversal of the available tree.
     pub fn is_last_overall(&self, a: usize) -> bool {
-        a + 1 == self.tree.len()
+        let mut last = 0;
+        while let Some(&child) = self.available[last].last() {
+            last = child;
+        }
+        a == last
+    }
+
+    /// The activities of the available tree in preorder: the order flow follows.
+    pub fn preorder(&self) -> Vec<usize> {
+        let mut order = Vec::with_capacity(self.tree.len());
+        let mut stack = vec![0];
+        while let Some(a) = stack.pop() {
+            order.push(a);
+            stack.extend(self.available[a].iter().rev());
+        }
+        order
+    }
+
+    /// Whether `a` lies in the available tree: each activity on its path is among its
+    /// parent's Available Children.
+    pub fn is_available(&self, a: usize) -> bool {
+        let mut at = a;
+        while let Some(p) = self.parent(at) {
+            if !self.available[p].contains(&at) {
+                return false;
+            }
+            at = p;
+        }
+        true
     }
 
     // -----------------------------------------------------------------------------------------
@@ -467,8 +529,17 @@ impl<'t> Engine<'t> {
             summary.score.min,
             summary.score.max,
         );
+        // The attempt's duration so far: cmi.total_time holds the earlier sessions, and this
+        // session's cmi.session_time until termination adds it (RTE §4.2.28, §4.2.30).
+        let duration = if summary.terminated {
+            summary.total_time
+        } else {
+            summary
+                .total_time
+                .saturating_add(summary.session_time.unwrap_or(0))
+        };
         let act = &mut self.acts[a];
-        act.duration = Some(summary.total_time);
+        act.duration = Some(duration);
         // cmi.exit = suspend: the attempt is suspended, not ended (SN AM.1.1).
         act.suspended = summary.suspended;
         self.overall_rollup(a);
@@ -567,14 +638,16 @@ impl<'t> Engine<'t> {
         self.rules_check(a, RuleSet::Pre, &[action]).is_some()
     }
 
-    /// Limit Conditions Check Process (UP.1): only the attempt limit is enforced here; the
-    /// attempt duration limit reaches the content as `cmi.max_time_allowed`.
+    /// Limit Conditions Check Process (UP.1), run before a new attempt begins: the attempt
+    /// limit, and the attempt duration limit against the experienced duration of the last
+    /// attempt (UP.1 step 6; the content also sees the limit as `cmi.max_time_allowed`).
+    /// Availability windows (begin and end time limits) are not part of the model.
     pub fn limit_conditions_violated(&self, a: usize) -> bool {
         let act = &self.acts[a];
         if !self.def(a).tracked || act.active || act.suspended {
             return false;
         }
-        self.limit_exceeded(a)
+        self.limit_exceeded(a) || (self.attempted(a) && self.time_limit_exceeded(a))
     }
 
     /// Check Activity Process (UP.5): true when the activity may not be delivered — a
@@ -630,6 +703,9 @@ impl<'t> Engine<'t> {
         }
         self.acts[a].active = false;
         self.overall_rollup(a);
+        if !self.acts[a].suspended {
+            self.arrange_for_next_attempt(a);
+        }
     }
 
     /// Terminate Descendent Attempts Process (UP.3): ends the attempts between the Current

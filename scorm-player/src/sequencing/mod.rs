@@ -14,12 +14,14 @@
 //!
 //! The processes follow the pseudo code of the SN book (SCORM 2004 4th Edition, Appendix C);
 //! each function names the process it implements. Selection and randomization of children
-//! (SR.1, SR.2) and availability time windows are not part of this model.
+//! (SR.1, SR.2) draw from a seed kept in the state, so a registration sees the same
+//! arrangement on every request; availability time windows are not part of this model.
 
 mod engine;
 mod prerequisites;
 mod process;
 mod rollup;
+mod selection;
 mod state;
 mod tree;
 
@@ -28,7 +30,10 @@ use serde::Serialize;
 use crate::runtime::{AttemptSummary, CompletionStatus, NavValidity, Navigation, SuccessStatus};
 use crate::version::ScormVersion;
 
-pub use state::{ActivityState, GlobalObjective, ObjectiveState, STATE_FORMAT, SequencingState};
+pub use state::{
+    ActivityState, AvailableChildren, GlobalObjective, ObjectiveState, STATE_FORMAT,
+    SequencingState,
+};
 pub use tree::{ActivityTree, TreeError, TreeWarning};
 
 use engine::Engine;
@@ -238,6 +243,7 @@ pub fn navigation(tree: &ActivityTree, state: &SequencingState) -> Navigation {
         ..Navigation::default()
     };
     let jump = tree.version() == ScormVersion::Scorm2004Ed4;
+    // Activities left out by selection (SN SR.1) stay in the map, never valid.
     for node in &tree.nodes {
         let choice = delivers(outcome(NavRequest::Choice(node.id.clone())));
         navigation.choice.insert(node.id.clone(), choice);
@@ -249,13 +255,15 @@ pub fn navigation(tree: &ActivityTree, state: &SequencingState) -> Navigation {
     navigation
 }
 
-/// The outline to show: each visible activity (`isvisible`) in tree order with its status and
-/// whether choosing it is valid now.
+/// The outline to show: each visible activity (`isvisible`) of the available tree (children
+/// selected and ordered, SN SR.1, SR.2) in flow order with its status and whether choosing it
+/// is valid now.
 pub fn outline(tree: &ActivityTree, state: &SequencingState) -> Vec<OutlineEntry> {
     let engine = Engine::load(tree, state);
     let choices = navigation(tree, state).choice;
     let mut entries = Vec::new();
-    for (a, node) in tree.nodes.iter().enumerate() {
+    for a in engine.preorder() {
+        let node = &tree.nodes[a];
         if !node.visible {
             continue;
         }

@@ -548,6 +548,14 @@ impl<'t> Engine<'t> {
             },
             SeqRequest::Jump => match (self.current, target) {
                 (None, _) => Err(ex("SB.2.13-1", "the sequencing session has not begun")),
+                // A jump may only land in the available tree (SN SR.1 selection).
+                (Some(_), Some(t)) if !self.is_available(t) => Err(ex(
+                    "SB.2.13-2",
+                    format!(
+                        "'{}' was not selected for this attempt of its parent",
+                        self.title(t)
+                    ),
+                )),
                 (Some(_), Some(t)) => Ok(SeqResult::Deliver(t)),
                 (Some(_), None) => Err(ex("SB.2.13-1", "a jump needs a target activity")),
             },
@@ -854,6 +862,16 @@ impl<'t> Engine<'t> {
 
     /// Choice Sequencing Request Process (SB.2.9).
     fn choice(&self, target: usize) -> Result<SeqResult> {
+        // SB.2.9 step 2: the target must be among its parent's Available Children (SR.1).
+        if !self.is_available(target) {
+            return Err(ex(
+                "SB.2.9-2",
+                format!(
+                    "'{}' was not selected for this attempt of its parent",
+                    self.title(target)
+                ),
+            ));
+        }
         for a in self.path_to_root(target).into_iter().rev() {
             if self.pre_rule(a, RuleAction::HiddenFromChoice) {
                 return Err(ex(
@@ -931,7 +949,9 @@ impl<'t> Engine<'t> {
                 if let Some(k) = constrained {
                     // adlseq:constrainChoice: only the activities next to the constrained one
                     // in flow order may be chosen.
-                    let dir = if k < target {
+                    let order = self.preorder();
+                    let position = |x: usize| order.iter().position(|&o| o == x);
+                    let dir = if position(k) < position(target) {
                         Dir::Forward
                     } else {
                         Dir::Backward
@@ -949,7 +969,10 @@ impl<'t> Engine<'t> {
                     .into_iter()
                     .take_while(|&a| a != ancestor)
                     .collect();
-                let forward = c < target;
+                // Forward or backward in flow order, which selection and randomization set.
+                let order = self.preorder();
+                let position = |x: usize| order.iter().position(|&o| o == x);
+                let forward = position(c) < position(target);
                 for &a in down.iter().rev() {
                     if forward && a != target {
                         self.choice_activity_traversal(a, Dir::Forward)?;

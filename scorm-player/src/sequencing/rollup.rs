@@ -53,7 +53,7 @@ impl Engine<'_> {
         let mut total = 0.0;
         let mut counted = 0.0;
         let mut valid = false;
-        for &child in self.children(a) {
+        for child in self.rollup_children(a) {
             if !self.def(child).tracked {
                 continue;
             }
@@ -76,7 +76,7 @@ impl Engine<'_> {
         let mut total = 0.0;
         let mut counted = 0.0;
         let mut valid = false;
-        for &child in self.children(a) {
+        for child in self.rollup_children(a) {
             if !self.def(child).tracked {
                 continue;
             }
@@ -170,7 +170,7 @@ impl Engine<'_> {
         };
         for rule in applicable {
             let mut bag = Vec::new();
-            for &child in self.children(a) {
+            for child in self.rollup_children(a) {
                 if self.def(child).tracked && self.check_child_for_rollup(child, action) {
                     bag.push(self.evaluate_rollup_conditions(a, child, rule));
                 }

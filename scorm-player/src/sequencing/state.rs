@@ -23,6 +23,22 @@ pub struct SequencingState {
     pub(crate) activities: BTreeMap<String, ActivityState>,
     /// Global (shared) objectives by target objective id (SN objective maps, SM.6).
     pub(crate) global_objectives: BTreeMap<String, GlobalObjective>,
+    /// Where the random choices of selection and randomization (SN SR.1, SR.2) come from:
+    /// the same seed gives the same children in the same order on every server.
+    pub(crate) seed: u64,
+    /// Available Children (SN SR) of each activity whose children are selected or reordered,
+    /// by activity id. Absent for every other activity: all children, in manifest order.
+    pub(crate) available_children: BTreeMap<String, AvailableChildren>,
+}
+
+/// The children an activity offers for one of its attempts, after selection and
+/// randomization, in the order flow and choice follow.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct AvailableChildren {
+    /// The attempt of the activity this arrangement is for (1 for the first).
+    pub attempt: u32,
+    pub children: Vec<String>,
 }
 
 /// The tracking and state information of one activity.
@@ -79,14 +95,25 @@ impl Default for SequencingState {
             suspended: None,
             activities: BTreeMap::new(),
             global_objectives: BTreeMap::new(),
+            seed: 0,
+            available_children: BTreeMap::new(),
         }
     }
 }
 
 impl SequencingState {
-    /// A registration that has not started: every activity unattempted.
+    /// A registration that has not started: every activity unattempted. Its selection and
+    /// randomization seed derives from the tree, so every registration of a course sees the
+    /// same arrangement; [`SequencingState::with_seed`] gives each its own.
     pub fn new(tree: &ActivityTree) -> Self {
+        SequencingState::with_seed(tree, fnv1a(tree.root().as_bytes()))
+    }
+
+    /// A registration that has not started, whose selection and randomization of children
+    /// (SN SR.1, SR.2) draw from `seed` (for instance a hash of the registration id).
+    pub fn with_seed(tree: &ActivityTree, seed: u64) -> Self {
         SequencingState {
+            seed,
             activities: tree
                 .activities()
                 .map(|id| (id.to_owned(), ActivityState::default()))
@@ -108,6 +135,17 @@ impl SequencingState {
         self.suspended.as_deref()
     }
 
+    /// The seed selection and randomization draw from.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The Available Children of `id` for its current or next attempt, when its children are
+    /// selected or reordered and the sequencer has arranged them.
+    pub fn available_children(&self, id: &str) -> Option<&AvailableChildren> {
+        self.available_children.get(id)
+    }
+
     pub fn activity(&self, id: &str) -> Option<&ActivityState> {
         self.activities.get(id)
     }
@@ -119,4 +157,11 @@ impl SequencingState {
     pub fn global_objectives(&self) -> &BTreeMap<String, GlobalObjective> {
         &self.global_objectives
     }
+}
+
+/// FNV-1a: a hash that stays the same across builds and platforms, unlike `std`'s hasher.
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }

@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use crate::manifest::{
-    AdlMapInfo, ControlMode, Item, Manifest, MapInfo, Organization, RequiredFor,
-    RollupConsiderations, RollupRule, ScormType, Sequencing, SequencingRule,
+    AdlMapInfo, ControlMode, Item, Manifest, MapInfo, Organization, RandomizationControls,
+    RequiredFor, RollupConsiderations, RollupRule, ScormType, Sequencing, SequencingRule,
 };
 use crate::runtime::{Centiseconds, parse_time_interval};
 use crate::version::ScormVersion;
@@ -84,6 +84,8 @@ pub(crate) struct Definition {
     pub progress_weight: f64,
     /// SCORM 1.2 `adlcp:prerequisites` (AICC script), when it could be read.
     pub prerequisites: Option<Prerequisite>,
+    /// `imsss:randomizationControls` (SN SM.12): how the children are selected and ordered.
+    pub randomization: Option<RandomizationControls>,
 }
 
 /// An objective of an activity with its maps to global objectives (SN SM.6).
@@ -416,6 +418,7 @@ impl Builder<'_> {
             def.completion_set_by_content = delivery.completion_set_by_content;
             def.objective_set_by_content = delivery.objective_set_by_content;
         }
+        def.randomization = seq.randomization_controls;
         if let Some(constrained) = seq.constrained_choice_considerations {
             def.prevent_activation = constrained.prevent_activation;
             def.constrain_choice = constrained.constrain_choice;
@@ -482,6 +485,7 @@ impl Definition {
             min_progress_measure: 1.0,
             progress_weight: 1.0,
             prerequisites: None,
+            randomization: None,
         }
     }
 }

@@ -54,6 +54,41 @@ pub(super) struct CommitRecord {
     pub payload: CommitPayload,
     pub summary: AttemptSummary,
     pub at: DateTime<Utc>,
+    /// Every value of the attempt after this commit, those the session started with included
+    /// (the browser sends only what its SCO set): what a later session resumes from.
+    #[serde(default)]
+    pub attempt_data: Option<CommitPayload>,
+}
+
+/// Puts a session's last commit on its registration: the data to resume from and the summary.
+/// Only the item's latest session may do so. Both the commit (after storing the session) and
+/// a navigation (which may overtake the commit's own update, e.g. a page reloaded right after
+/// its closing beacon) call it; the session record is written first, so neither misses it.
+fn apply_commit(registration: &mut RegistrationRecord, session: &SessionRecord) -> bool {
+    let Some(last) = &session.last else {
+        return false;
+    };
+    let activity = registration
+        .activities
+        .entry(session.item.clone())
+        .or_default();
+    if activity.last_session.as_deref() != Some(session.key.as_str()) {
+        return false;
+    }
+    let payload = last
+        .attempt_data
+        .clone()
+        .unwrap_or_else(|| last.payload.clone());
+    let mut total_time = last.summary.total_time;
+    if !payload.terminated {
+        total_time += last.summary.session_time.unwrap_or_default();
+    }
+    activity.prior = Some(PriorAttempt {
+        payload,
+        total_time,
+    });
+    activity.summary = Some(last.summary.clone());
+    true
 }
 
 impl SessionRecord {
@@ -372,6 +407,9 @@ impl ScormServer {
                     .await?
             {
                 let session = session.value;
+                // The session's last commit may not be on the registration yet (its commit is
+                // still finishing): it is now, before anything is delivered.
+                apply_commit(&mut registration, &session);
                 if let Some(last) = &session.last {
                     sequencing::report(
                         &package.tree,
@@ -524,6 +562,7 @@ impl ScormServer {
                 },
                 summary,
                 at: now,
+                attempt_data: None,
             });
         Ok(SessionRecord {
             key,
@@ -645,6 +684,7 @@ impl ScormServer {
                 payload: payload.clone(),
                 summary: summary.clone(),
                 at: self.now(),
+                attempt_data: Some(attempt_data.clone()),
             });
             if payload.terminated {
                 session.ended = true;
@@ -663,15 +703,8 @@ impl ScormServer {
             }
             self.emit(tenant, &package, &registration.value, &group, session_key)
                 .await?;
-            self.record_attempt(
-                tenant,
-                &package,
-                grant.registration,
-                &session,
-                &attempt_data,
-                &summary,
-            )
-            .await?;
+            self.record_attempt(tenant, &package, grant.registration, &session)
+                .await?;
             let (navigation, controls, outline) =
                 self.current_navigation(tenant, grant.registration).await?;
             return Ok(CommitAnswer {
@@ -776,8 +809,6 @@ impl ScormServer {
         package: &LoadedPackage,
         registration_id: Uuid,
         session: &SessionRecord,
-        payload: &CommitPayload,
-        summary: &AttemptSummary,
     ) -> Result<(), ScormError> {
         let key = registration_id.to_string();
         for _ in 0..ATTEMPTS {
@@ -785,29 +816,18 @@ impl ScormServer {
                 version,
                 value: mut registration,
             } = self.registration(tenant, registration_id).await?;
-            let activity = registration
-                .activities
-                .entry(session.item.clone())
-                .or_default();
-            if activity.last_session.as_deref() != Some(session.key.as_str()) {
+            if !apply_commit(&mut registration, session) {
                 // A later session of the item took over; this late commit stays in its session.
                 return Ok(());
             }
-            let mut total_time = summary.total_time;
-            if !payload.terminated {
-                total_time += summary.session_time.unwrap_or_default();
+            if let Some(last) = &session.last {
+                sequencing::report(
+                    &package.tree,
+                    &mut registration.sequencing,
+                    &session.item,
+                    &last.summary,
+                );
             }
-            activity.prior = Some(PriorAttempt {
-                payload: payload.clone(),
-                total_time,
-            });
-            activity.summary = Some(summary.clone());
-            sequencing::report(
-                &package.tree,
-                &mut registration.sequencing,
-                &session.item,
-                summary,
-            );
             if self
                 .store(
                     tenant,

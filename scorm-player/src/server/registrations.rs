@@ -123,6 +123,12 @@ fn learner_id_of(agent: &serde_json::Map<String, Value>) -> String {
     String::new()
 }
 
+/// The sequencing seed of a registration: from its id, so it never needs storing apart.
+fn seed_of(id: Uuid) -> u64 {
+    let (high, _) = id.as_u64_pair();
+    high
+}
+
 impl ScormServer {
     pub async fn create_registration(
         &self,
@@ -148,12 +154,12 @@ impl ScormServer {
                 e
             }
         })?;
+        let id = Uuid::new_v4();
         let learner_id = learner_id_of(agent);
         let learner_name = agent
             .get("name")
             .and_then(Value::as_str)
             .map_or_else(|| learner_id.clone(), str::to_owned);
-        let id = Uuid::new_v4();
         let record = RegistrationRecord {
             id,
             package: request.package,
@@ -161,7 +167,9 @@ impl ScormServer {
             learner_id,
             learner_name,
             created: self.now(),
-            sequencing: SequencingState::new(&package.tree),
+            // Each registration draws its own selection and order of children (SN SR.1, SR.2),
+            // the same on every server.
+            sequencing: SequencingState::with_seed(&package.tree, seed_of(id)),
             activities: BTreeMap::new(),
             current: None,
             suspended: false,
