@@ -42,6 +42,8 @@ pub enum Command {
     /// Manage SCORM packages.
     #[command(subcommand)]
     Scorm(ScormCommand),
+    /// Measure the LRS hot paths end to end on a fresh server started from this executable.
+    Bench(proficio_bench::BenchArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -199,6 +201,7 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Tenant(command) => tenant(command).await,
         Command::Credential(command) => credential(command).await,
         Command::Scorm(command) => scorm(command).await,
+        Command::Bench(args) => Ok(proficio_bench::command(args, std::env::current_exe()?).await?),
     }
 }
 

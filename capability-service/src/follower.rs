@@ -1,33 +1,37 @@
 //! The follower: reads each tenant's statements after its cursor, matches them against the
-//! rules and applies them to the tenant's evidence ledger, persisting ledger and cursor
-//! together with a compare-and-set.
+//! rules and merges the evidence into each person's ledger record, then advances the cursor
+//! (record layout in [`crate::ledger_store`]).
 //!
 //! Guarantees:
 //! - **No statement is skipped**: the source only returns statements up to the store's
-//!   consistent-through point, and the cursor moves only past what was applied.
-//! - **No statement counts twice**: ledger and cursor are one record written with
-//!   compare-and-set, so of two servers following one tenant only one write of a batch
-//!   lands; the other reloads. A crash between reading and writing replays the batch, and
-//!   the ledger is idempotent (two grow-only sets), so replaying changes nothing.
-//! - **Rule changes re-derive**: the ledger records what it was derived from (rules and
-//!   catalog); when they change, the next run starts a new ledger from the first statement.
+//!   consistent-through point, and the cursor moves only past what was written.
+//! - **No statement counts twice**: a batch is merged into every touched person's record with
+//!   compare-and-set, then the cursor record is advanced with compare-and-set. Of two servers
+//!   following one tenant only one cursor write of a batch lands; the other stops. A crash
+//!   between the person writes and the cursor write replays the batch, and the ledger is two
+//!   grow-only sets keyed by statement and rule, so replaying changes nothing.
+//! - **Rule changes re-derive**: a generation records what it was derived from (rules and
+//!   catalog). When they change a new generation, in records of its own, is derived from the
+//!   first statement while reports keep reading the old one; the cursor record switches to
+//!   the new generation in the write that records it caught up.
 
-use bytes::Bytes;
-use capability_engine::{Ledger, StoredStatement};
+use std::collections::BTreeMap;
+
+use capability_engine::{Derivation, Ledger, StoredStatement, match_statement};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::ServiceError;
+use crate::ledger_store::{Generation, LedgerCursor, LedgerStore, by_person};
 use crate::model::{GROUP, KIND_MODEL, Model, ModelStore};
-use crate::ports::{Expect, Records, StatementSource, Tenant};
+use crate::ports::{Records, StatementSource, Tenant};
 
-pub const KIND_LEDGER: &str = "capability-ledger";
-const ID_LEDGER: &str = "ledger";
+pub use crate::ledger_store::KIND_LEDGER;
 
-/// Statements read per batch; the ledger is written once per batch.
+/// Statements read per batch; the cursor is written once per batch.
 pub const BATCH: usize = 500;
 
-/// The ledger of a tenant with the position of the follower in the statement stream.
+/// The whole ledger of the generation reports read, with its position in the stream.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LedgerState {
     /// [`Model::derivation_key`] of the model the ledger was derived with.
@@ -43,31 +47,46 @@ pub struct LedgerState {
 pub struct SyncReport {
     /// Whether the tenant has rules (without them nothing is followed).
     pub following: bool,
-    /// Whether the ledger was started again because rules or catalog changed.
+    /// Whether this run derived a new generation because rules or catalog changed.
     pub rederived: bool,
     pub statements: usize,
     pub evidence_added: usize,
     pub retractions: usize,
     /// Statements the engine could not read (logged and passed over).
     pub unreadable: usize,
-    /// Whether another server wrote the ledger first (this run stopped; the next resumes).
+    /// Whether another server wrote first (this run stopped; the next resumes).
     pub contended: bool,
     pub cursor: Option<String>,
-    /// Evidence items in the ledger, retracted or not.
+    /// Evidence items in the generation worked on, retracted or not (see
+    /// [`Generation::items`]).
     pub ledger_items: usize,
 }
 
-/// Reads the ledger record: the state and its version.
+/// Reads the whole ledger of the generation reports read, and the cursor record's version.
+/// Every person's record is read: for exports and checks; reports read only their people.
 pub async fn load_state(
     records: &dyn Records,
     tenant: Tenant,
 ) -> Result<Option<(LedgerState, u64)>, ServiceError> {
-    let Some(record) = records.get(tenant, KIND_LEDGER, GROUP, ID_LEDGER).await? else {
+    let store = LedgerStore { records, tenant };
+    let Some((cursor, version)) = store.cursor().await? else {
         return Ok(None);
     };
-    let state: LedgerState = serde_json::from_slice(&record.value)
-        .map_err(|e| ServiceError::internal(format!("stored ledger is unreadable: {e}")))?;
-    Ok(Some((state, record.version)))
+    let Some(generation) = cursor.serving else {
+        return Ok(None);
+    };
+    let model = ModelStore { records, tenant }.model().await?;
+    let rules = crate::reports::rules_or_none(&model)?;
+    let ledger = store.whole_ledger(&generation, &rules).await?;
+    Ok(Some((
+        LedgerState {
+            derived_from: generation.derived_from,
+            cursor: generation.cursor,
+            statements: generation.statements,
+            ledger,
+        },
+        version,
+    )))
 }
 
 /// One catch-up of one tenant, batch after batch until the source has no more.
@@ -91,30 +110,66 @@ pub async fn sync_tenant(
         following: true,
         ..SyncReport::default()
     };
-    let (mut state, mut version, mut dirty) = match load_state(records, tenant).await? {
-        Some((state, version)) if state.derived_from == key => (state, Some(version), false),
-        found => {
-            report.rederived = found.is_some();
-            let fresh = LedgerState {
-                derived_from: key,
-                cursor: None,
-                statements: 0,
-                ledger: Ledger::new(rules),
-            };
-            (fresh, found.map(|(_, v)| v), true)
-        }
+    let store = LedgerStore { records, tenant };
+    let (mut cursor, mut version) = match store.cursor().await? {
+        Some((cursor, version)) => (cursor, Some(version)),
+        None => (LedgerCursor::default(), None),
     };
-    loop {
-        let batch = source.after(tenant, state.cursor.clone(), BATCH).await?;
-        for value in batch.statements.iter() {
-            apply(&mut state, value, &model, &mut report);
+    let mut dirty = false;
+    let serving_current = cursor
+        .serving
+        .as_ref()
+        .is_some_and(|g| g.derived_from == key);
+    let building_current = cursor
+        .building
+        .as_ref()
+        .is_some_and(|g| g.derived_from == key);
+    if serving_current {
+        // The model went back to what is served: a build for the other one is dropped.
+        if cursor.building.take().is_some() {
+            dirty = true;
         }
-        if batch.statements.is_empty() && !dirty {
+    } else if !building_current {
+        cursor.building = Some(Generation::new(cursor.generations, key));
+        cursor.generations += 1;
+        dirty = true;
+    }
+    report.rederived = cursor.building.is_some() && cursor.serving.is_some();
+    loop {
+        let building = cursor.building.is_some();
+        let Some(generation) = cursor.building.as_mut().or(cursor.serving.as_mut()) else {
+            return Err(ServiceError::internal(
+                "the ledger cursor has no generation",
+            ));
+        };
+        let batch = source
+            .after(tenant, generation.cursor.clone(), BATCH)
+            .await?;
+        let Some(added) = apply_batch(
+            &store,
+            generation,
+            &batch.statements,
+            &model,
+            rules,
+            &mut report,
+        )
+        .await?
+        else {
+            report.contended = true;
+            break;
+        };
+        // A new generation replaces the served one in the write that records it caught up.
+        let promote = building && !batch.more;
+        if batch.statements.is_empty() && !dirty && !promote {
             break;
         }
-        state.cursor = batch.cursor;
-        let written = write_state(records, tenant, &state, version).await?;
-        let Some(new_version) = written else {
+        generation.cursor = batch.cursor;
+        generation.statements += batch.statements.len() as u64;
+        generation.items += added as u64;
+        if promote {
+            cursor.serving = cursor.building.take();
+        }
+        let Some(new_version) = store.put_cursor(&cursor, version).await? else {
             report.contended = true;
             break;
         };
@@ -124,17 +179,55 @@ pub async fn sync_tenant(
             break;
         }
     }
-    report.cursor = state.cursor.clone();
-    report.ledger_items = state.ledger.len();
+    let worked_on = cursor.building.as_ref().or(cursor.serving.as_ref());
+    report.cursor = worked_on.and_then(|g| g.cursor.clone());
+    report.ledger_items = worked_on.map_or(0, |g| g.items as usize);
     Ok(report)
 }
 
-fn apply(state: &mut LedgerState, value: &Value, model: &Model, report: &mut SyncReport) {
-    report.statements += 1;
-    state.statements += 1;
-    let Some(rules) = model.rules.as_ref() else {
-        return;
-    };
+/// Matches a batch and merges it into the people's and retraction records: the evidence
+/// items new to the records, or `None` when another writer kept a record from this run.
+async fn apply_batch(
+    store: &LedgerStore<'_>,
+    generation: &Generation,
+    statements: &[Value],
+    model: &Model,
+    rules: &capability_engine::RuleSet,
+    report: &mut SyncReport,
+) -> Result<Option<usize>, ServiceError> {
+    let mut people = BTreeMap::new();
+    let mut retractions = Vec::new();
+    for value in statements {
+        report.statements += 1;
+        let Some(statement) = parse(value, report) else {
+            continue;
+        };
+        match match_statement(&statement, rules, &model.catalog) {
+            Derivation::Evidence { items, .. } => by_person(items, &mut people),
+            Derivation::Retraction(retraction) => retractions.push(retraction),
+        }
+    }
+    let mut added = 0;
+    for (person, items) in &people {
+        match store
+            .merge_evidence(generation, person, items, rules)
+            .await?
+        {
+            Some(n) => added += n,
+            None => return Ok(None),
+        }
+    }
+    for retraction in &retractions {
+        match store.merge_retraction(generation, retraction).await? {
+            Some(new) => report.retractions += usize::from(new),
+            None => return Ok(None),
+        }
+    }
+    report.evidence_added += added;
+    Ok(Some(added))
+}
+
+fn parse(value: &Value, report: &mut SyncReport) -> Option<StoredStatement> {
     let parsed = match value {
         Value::Object(map) => StoredStatement::parse(map.clone()),
         _ => Err(capability_engine::Error::invalid(
@@ -143,45 +236,12 @@ fn apply(state: &mut LedgerState, value: &Value, model: &Model, report: &mut Syn
             "a statement is a JSON object",
         )),
     };
-    let statement = match parsed {
-        Ok(statement) => statement,
+    match parsed {
+        Ok(statement) => Some(statement),
         Err(error) => {
             tracing::warn!(%error, "statement passed over by the capability follower");
             report.unreadable += 1;
-            return;
-        }
-    };
-    match state.ledger.ingest(&statement, rules, &model.catalog) {
-        Ok(applied) => {
-            report.evidence_added += applied.added;
-            report.retractions += usize::from(applied.retracted);
-        }
-        // The ledger was derived from these very rules, so versions agree; should they not,
-        // the statement is reported rather than the run stopped.
-        Err(error) => {
-            tracing::warn!(%error, statement = %statement.id(), "evidence refused by the ledger");
-            report.unreadable += 1;
+            None
         }
     }
-}
-
-async fn write_state(
-    records: &dyn Records,
-    tenant: Tenant,
-    state: &LedgerState,
-    version: Option<u64>,
-) -> Result<Option<u64>, ServiceError> {
-    let bytes = serde_json::to_vec(state)
-        .map_err(|e| ServiceError::internal(format!("encoding the ledger: {e}")))?;
-    let expect = version.map_or(Expect::Absent, Expect::Version);
-    Ok(records
-        .put(
-            tenant,
-            KIND_LEDGER,
-            GROUP,
-            ID_LEDGER,
-            Bytes::from(bytes),
-            expect,
-        )
-        .await?)
 }

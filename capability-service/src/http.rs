@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -34,10 +34,22 @@ pub fn router(service: CapabilityService) -> Router {
             "/capabilities/frameworks/{id}",
             get(get_framework).put(put_framework),
         )
+        .route(
+            "/capabilities/frameworks/{id}/import",
+            post(crate::import::routes::import),
+        )
+        .route(
+            "/capabilities/frameworks/{id}/export",
+            get(crate::import::routes::export),
+        )
+        .route("/capabilities/badges", get(crate::badges::serve))
         .route("/capabilities/roles", get(list_roles))
         .route("/capabilities/roles/{id}", get(get_role).put(put_role))
-        .route("/capabilities/roles/{id}/gap", get(gap_report))
-        .route("/capabilities/roles/{id}/heatmap", get(heatmap))
+        .route("/capabilities/roles/{id}/gap", get(crate::reports::gap))
+        .route(
+            "/capabilities/roles/{id}/heatmap",
+            get(crate::reports::heatmap),
+        )
         .route(
             "/capabilities/assignments",
             get(get_assignments).put(put_assignments),
@@ -45,7 +57,15 @@ pub fn router(service: CapabilityService) -> Router {
         .route("/capabilities/rules", get(get_rules).put(put_rules))
         .route("/capabilities/config", get(get_config).put(put_config))
         .route("/capabilities/sync", post(sync))
-        .route("/capabilities/people/assessments", get(assessments))
+        .route(
+            "/capabilities/people/assessments",
+            get(crate::reports::assessments),
+        )
+        .route(
+            "/capabilities/people/report",
+            get(crate::reports::person_report),
+        )
+        .route("/capabilities/stale", get(crate::reports::stale))
         .route("/capabilities/profile", get(crate::profile::serve))
         .route("/capabilities/records", post(crate::recording::post_record))
         .with_state(service)
@@ -71,7 +91,10 @@ async fn caller(service: &CapabilityService, headers: &HeaderMap) -> Result<Call
         })
 }
 
-async fn reader(service: &CapabilityService, headers: &HeaderMap) -> Result<Caller, ServiceError> {
+pub(crate) async fn reader(
+    service: &CapabilityService,
+    headers: &HeaderMap,
+) -> Result<Caller, ServiceError> {
     let caller = caller(service, headers).await?;
     if !caller.read {
         return Err(ServiceError::forbidden(
@@ -328,7 +351,7 @@ async fn sync(
 }
 
 /// The query string's parameters; a repeated parameter is refused.
-fn params(query: Option<String>) -> Result<HashMap<String, String>, ServiceError> {
+pub(crate) fn params(query: Option<String>) -> Result<HashMap<String, String>, ServiceError> {
     let mut out = HashMap::new();
     for (name, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
         if out.insert(name.to_string(), value.to_string()).is_some() {
@@ -344,7 +367,7 @@ fn params(query: Option<String>) -> Result<HashMap<String, String>, ServiceError
 
 /// `agent`: an xAPI Agent object (JSON) with an inverse functional identifier (xAPI Data
 /// §2.4.2.1), or a person key such as `mbox:mailto:ana@example.org`.
-fn person(params: &HashMap<String, String>) -> Result<PersonKey, ServiceError> {
+pub(crate) fn person(params: &HashMap<String, String>) -> Result<PersonKey, ServiceError> {
     let Some(text) = params.get("agent") else {
         return Err(ServiceError::invalid(
             "agent",
@@ -363,7 +386,7 @@ fn person(params: &HashMap<String, String>) -> Result<PersonKey, ServiceError> {
 }
 
 /// `as_of`: an RFC 3339 timestamp; now when absent.
-fn as_of(
+pub(crate) fn as_of(
     service: &CapabilityService,
     params: &HashMap<String, String>,
 ) -> Result<DateTime<Utc>, ServiceError> {
@@ -381,51 +404,6 @@ fn as_of(
     }
 }
 
-fn role_id(id: String) -> Result<RoleId, ServiceError> {
+pub(crate) fn role_id(id: String) -> Result<RoleId, ServiceError> {
     RoleId::parse(id).map_err(|_| ServiceError::not_found("role"))
-}
-
-async fn assessments(
-    State(service): State<CapabilityService>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Result<Response, ServiceError> {
-    let caller = reader(&service, &headers).await?;
-    let params = params(query)?;
-    let person = person(&params)?;
-    let as_of = as_of(&service, &params)?;
-    let assessments = service.assessments(caller.tenant, &person, as_of).await?;
-    Ok(Json(json!({
-        "person": person,
-        "as_of": as_of,
-        "assessments": assessments,
-    }))
-    .into_response())
-}
-
-async fn gap_report(
-    State(service): State<CapabilityService>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Result<Response, ServiceError> {
-    let caller = reader(&service, &headers).await?;
-    let params = params(query)?;
-    let person = person(&params)?;
-    let as_of = as_of(&service, &params)?;
-    let role = role_id(id)?;
-    Ok(Json(service.gap(caller.tenant, &role, &person, as_of).await?).into_response())
-}
-
-async fn heatmap(
-    State(service): State<CapabilityService>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Result<Response, ServiceError> {
-    let caller = reader(&service, &headers).await?;
-    let params = params(query)?;
-    let as_of = as_of(&service, &params)?;
-    let role = role_id(id)?;
-    Ok(Json(service.heatmap(caller.tenant, &role, as_of).await?).into_response())
 }

@@ -5,13 +5,18 @@
 //! Decisions are the pure `capability-engine`'s; this crate does the I/O, and only through
 //! the [`ports`] the binary provides. **It never imports `lrs`.**
 
+pub mod badges;
 mod error;
 pub mod follower;
 mod http;
+pub mod import;
+pub mod ledger_store;
 pub mod model;
 pub mod ports;
 pub mod profile;
 pub mod recording;
+mod report_csv;
+pub mod reports;
 
 #[cfg(test)]
 mod tests;
@@ -19,9 +24,6 @@ mod tests;
 use std::sync::Arc;
 use std::time::Duration;
 
-use capability_engine::{
-    Assessment, Evaluator, GapReport, Heatmap, Ledger, PersonKey, Reports, RoleId, RuleSet, Team,
-};
 use chrono::{DateTime, Utc};
 
 pub use error::{ServiceError, ServiceErrorKind};
@@ -33,7 +35,7 @@ pub use ports::{
 };
 pub use recording::{RecordRequest, StatementSink};
 
-use crate::model::{Model, ModelStore};
+use crate::model::ModelStore;
 
 /// The source of "now", injectable for tests.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
@@ -59,6 +61,8 @@ struct Inner {
     /// Where recorded sessions and assessments are written; without one, recording is
     /// refused.
     sink: Option<Arc<dyn StatementSink>>,
+    /// The server's public base URL, naming the issuer of Open Badges credentials.
+    public_url: Option<String>,
     /// One catch-up at a time in this process; other servers are kept out by the ledger's
     /// compare-and-set.
     sync: tokio::sync::Mutex<()>,
@@ -73,6 +77,7 @@ impl CapabilityService {
                 authority: ports.authority,
                 clock,
                 sink: None,
+                public_url: None,
                 sync: tokio::sync::Mutex::new(()),
             }),
         }
@@ -89,9 +94,39 @@ impl CapabilityService {
                 authority: inner.authority.clone(),
                 clock: inner.clock.clone(),
                 sink: Some(sink),
+                public_url: inner.public_url.clone(),
                 sync: tokio::sync::Mutex::new(()),
             }),
         }
+    }
+
+    /// The same service, naming `url` (the server's public base URL) as where its Open Badges
+    /// issuers live. Meant for construction, before the service is shared.
+    pub fn with_public_url(self, url: &str) -> CapabilityService {
+        let inner = &self.inner;
+        CapabilityService {
+            inner: Arc::new(Inner {
+                records: inner.records.clone(),
+                source: inner.source.clone(),
+                authority: inner.authority.clone(),
+                clock: inner.clock.clone(),
+                sink: inner.sink.clone(),
+                public_url: Some(url.trim_end_matches('/').to_owned()),
+                sync: tokio::sync::Mutex::new(()),
+            }),
+        }
+    }
+
+    /// The public base URL: as configured, else as the request reached this server.
+    pub(crate) fn public_url(&self, headers: &axum::http::HeaderMap) -> String {
+        if let Some(url) = &self.inner.public_url {
+            return url.clone();
+        }
+        let host = headers
+            .get(axum::http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost");
+        format!("http://{host}")
     }
 
     /// Writes a record's statements to the sink.
@@ -158,86 +193,4 @@ impl CapabilityService {
             }
         })
     }
-
-    /// The model and the ledger as last persisted by the follower.
-    async fn snapshot(&self, tenant: Tenant) -> Result<(Model, Ledger), ServiceError> {
-        let model = self.store(tenant).model().await?;
-        let key = model.derivation_key();
-        let ledger = match follower::load_state(self.inner.records.as_ref(), tenant).await? {
-            // A ledger derived from other rules is not shown; the follower derives anew.
-            Some((state, _)) if Some(&state.derived_from) == key.as_ref() => state.ledger,
-            _ => Ledger::new(model.rules.as_ref().unwrap_or(&empty_rules(&model)?)),
-        };
-        Ok((model, ledger))
-    }
-
-    /// Every capability `person` has evidence for, assessed as of `as_of`.
-    pub async fn assessments(
-        &self,
-        tenant: Tenant,
-        person: &PersonKey,
-        as_of: DateTime<Utc>,
-    ) -> Result<Vec<Assessment>, ServiceError> {
-        let (model, ledger) = self.snapshot(tenant).await?;
-        let evaluator = Evaluator::new(&model.catalog, &model.config, &ledger);
-        let mut out = Vec::new();
-        for capability in ledger.capabilities_of(person) {
-            if model.catalog.capability(capability).is_err() {
-                continue;
-            }
-            out.push(
-                evaluator
-                    .assess(person, capability, as_of)
-                    .map_err(|e| ServiceError::engine(e, ""))?,
-            );
-        }
-        Ok(out)
-    }
-
-    pub async fn gap(
-        &self,
-        tenant: Tenant,
-        role: &RoleId,
-        person: &PersonKey,
-        as_of: DateTime<Utc>,
-    ) -> Result<GapReport, ServiceError> {
-        let (model, ledger) = self.snapshot(tenant).await?;
-        let reports = Reports::new(
-            Evaluator::new(&model.catalog, &model.config, &ledger),
-            &model.roles,
-            &model.assignments,
-        );
-        model
-            .roles
-            .get(role)
-            .map_err(|_| ServiceError::not_found("role"))?;
-        reports
-            .gap_report(person, role, as_of)
-            .map_err(|e| ServiceError::engine(e, ""))
-    }
-
-    pub async fn heatmap(
-        &self,
-        tenant: Tenant,
-        role: &RoleId,
-        as_of: DateTime<Utc>,
-    ) -> Result<Heatmap, ServiceError> {
-        let (model, ledger) = self.snapshot(tenant).await?;
-        model
-            .roles
-            .get(role)
-            .map_err(|_| ServiceError::not_found("role"))?;
-        let reports = Reports::new(
-            Evaluator::new(&model.catalog, &model.config, &ledger),
-            &model.roles,
-            &model.assignments,
-        );
-        reports
-            .heatmap(&Team::Role { role: role.clone() }, as_of)
-            .map_err(|e| ServiceError::engine(e, ""))
-    }
-}
-
-fn empty_rules(model: &Model) -> Result<RuleSet, ServiceError> {
-    RuleSet::new(Vec::new(), &model.catalog).map_err(|e| ServiceError::engine(e, "rules"))
 }

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
 use crate::ports::*;
-use crate::{CapabilityService, Ports, follower};
+use crate::{CapabilityService, Ports, follower, ledger_store};
 
 type Key = (Tenant, String, String, String);
 
@@ -25,8 +25,13 @@ type Key = (Tenant, String, String, String);
 #[derive(Default)]
 struct MemoryRecords {
     map: Mutex<BTreeMap<Key, Record>>,
-    /// Writes of the ledger refused from now on, as if another server always got there first.
+    /// Writes of the ledger cursor refused from now on, as if another server always got there
+    /// first.
     refuse_ledger: Mutex<bool>,
+    /// Writes of the ledger cursor fail from now on, as if the server crashed right before.
+    fail_cursor: Mutex<bool>,
+    /// Reads of person evidence records so far.
+    evidence_reads: Mutex<usize>,
 }
 
 #[async_trait]
@@ -38,6 +43,9 @@ impl Records for MemoryRecords {
         group: &str,
         id: &str,
     ) -> Result<Option<Record>, PortError> {
+        if kind == ledger_store::KIND_EVIDENCE {
+            *self.evidence_reads.lock().unwrap() += 1;
+        }
         let key = (t, kind.to_owned(), group.to_owned(), id.to_owned());
         Ok(self.map.lock().unwrap().get(&key).cloned())
     }
@@ -53,6 +61,9 @@ impl Records for MemoryRecords {
     ) -> Result<Option<u64>, PortError> {
         if kind == follower::KIND_LEDGER && *self.refuse_ledger.lock().unwrap() {
             return Ok(None);
+        }
+        if kind == follower::KIND_LEDGER && *self.fail_cursor.lock().unwrap() {
+            return Err(PortError::Unavailable("the server stopped".to_owned()));
         }
         let key = (t, kind.to_owned(), group.to_owned(), id.to_owned());
         let mut map = self.map.lock().unwrap();
@@ -107,6 +118,9 @@ impl Records for MemoryRecords {
 #[derive(Default)]
 struct MemorySource {
     statements: Mutex<BTreeMap<Tenant, Vec<Value>>>,
+    /// Only this many statements are visible yet, and more are always said to follow (a
+    /// store still catching up).
+    visible: Mutex<Option<usize>>,
 }
 
 #[async_trait]
@@ -124,12 +138,14 @@ impl StatementSource for MemorySource {
             .get(&tenant)
             .cloned()
             .unwrap_or_default();
+        let visible = *self.visible.lock().unwrap();
+        let end = visible.map_or(all.len(), |v| v.min(all.len()));
         let from: usize = cursor.as_deref().map_or(0, |c| c.parse().unwrap());
-        let to = (from + limit).min(all.len());
+        let to = (from + limit).min(end);
         Ok(Batch {
             statements: all[from..to].to_vec(),
             cursor: Some(to.to_string()),
-            more: to < all.len(),
+            more: visible.is_some() || to < all.len(),
         })
     }
 
@@ -292,22 +308,15 @@ async fn sync_derives_the_same_ledger_as_the_engine_and_replays_idempotently() {
     let (_, again) = h.call("POST", "/capabilities/sync", ADMIN_A, None).await;
     assert_eq!(again["statements"], json!(0));
 
-    // A crash after applying but before the cursor was saved replays the stream: same ledger.
-    let (mut state, version) = follower::load_state(h.records.as_ref(), A)
-        .await
-        .unwrap()
-        .unwrap();
-    state.cursor = None;
-    let bytes = Bytes::from(serde_json::to_vec(&state).unwrap());
-    h.records
-        .put(
-            A,
-            follower::KIND_LEDGER,
-            crate::model::GROUP,
-            "ledger",
-            bytes,
-            Expect::Version(version),
-        )
+    // A cursor moved back (as after a crash before its write) replays the stream: same ledger.
+    let store = ledger_store::LedgerStore {
+        records: h.records.as_ref(),
+        tenant: A,
+    };
+    let (mut cursor, version) = store.cursor().await.unwrap().unwrap();
+    cursor.serving.as_mut().unwrap().cursor = None;
+    store
+        .put_cursor(&cursor, Some(version))
         .await
         .unwrap()
         .unwrap();
@@ -554,5 +563,478 @@ fn fixture_statements_read_back() {
     let org = Organisation::personas();
     for s in &org.statements {
         assert!(StoredStatement::parse(s.json().clone()).is_ok());
+    }
+}
+
+fn encode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+impl Harness {
+    /// A GET answered as text (CSV).
+    async fn text(&self, path: &str) -> (StatusCode, String, String) {
+        let request = Request::builder()
+            .uri(path)
+            .header("Authorization", READER_A)
+            .body(Body::empty())
+            .unwrap();
+        let response = crate::router(self.service.clone())
+            .oneshot(request)
+            .await
+            .unwrap();
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (
+            status,
+            content_type,
+            String::from_utf8(bytes.to_vec()).unwrap(),
+        )
+    }
+
+    fn store(&self) -> ledger_store::LedgerStore<'_> {
+        ledger_store::LedgerStore {
+            records: self.records.as_ref(),
+            tenant: A,
+        }
+    }
+}
+
+/// Reads RFC 4180 text back into rows of fields.
+fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let mut row = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut field)),
+            (false, '\r') => assert_eq!(chars.next(), Some('\n'), "CR without LF"),
+            (false, '\n') => panic!("a line ends in LF alone"),
+            (false, c) => field.push(c),
+        }
+        if !quoted && c == '\r' {
+            row.push(std::mem::take(&mut field));
+            rows.push(std::mem::take(&mut row));
+        }
+    }
+    assert!(
+        row.is_empty() && field.is_empty(),
+        "the last line has no CRLF"
+    );
+    rows
+}
+
+/// The CSV as maps from header to field, checking every row is as long as the header.
+fn csv_records(text: &str) -> Vec<BTreeMap<String, String>> {
+    let rows = parse_csv(text);
+    let header = rows[0].clone();
+    rows[1..]
+        .iter()
+        .map(|row| {
+            assert_eq!(row.len(), header.len(), "{row:?}");
+            header.iter().cloned().zip(row.iter().cloned()).collect()
+        })
+        .collect()
+}
+
+#[test]
+fn csv_fields_are_quoted_as_rfc_4180_says() {
+    fn check(field: &str, expected: &str) {
+        assert_eq!(crate::report_csv::quote(field), expected, "{field:?}");
+        let line = format!("{},x\r\n", crate::report_csv::quote(field));
+        assert_eq!(
+            parse_csv(&line),
+            vec![vec![field.to_owned(), "x".to_owned()]]
+        );
+    }
+    check("plain", "plain");
+    check("", "");
+    check("a,b", "\"a,b\"");
+    check("say \"hi\"", "\"say \"\"hi\"\"\"");
+    check("two\nlines", "\"two\nlines\"");
+    check("cr\r\nlf", "\"cr\r\nlf\"");
+    check(
+        "mbox:mailto:ana@acme.example",
+        "mbox:mailto:ana@acme.example",
+    );
+}
+
+#[tokio::test]
+async fn a_crash_between_the_people_and_the_cursor_write_replays_idempotently() {
+    let h = harness();
+    h.put_model().await;
+    *h.records.fail_cursor.lock().unwrap() = true;
+    let (status, _) = h.call("POST", "/capabilities/sync", ADMIN_A, None).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    // The people's records were written; no generation is served yet.
+    assert!(h.store().cursor().await.unwrap().is_none());
+    let written = h
+        .records
+        .map
+        .lock()
+        .unwrap()
+        .keys()
+        .filter(|(_, kind, _, _)| kind == ledger_store::KIND_EVIDENCE)
+        .count();
+    assert!(written > 0);
+
+    *h.records.fail_cursor.lock().unwrap() = false;
+    let (status, replay) = h.call("POST", "/capabilities/sync", ADMIN_A, None).await;
+    assert_eq!(status, StatusCode::OK, "{replay}");
+    assert_eq!(replay["statements"], json!(h.org.statements.len()));
+    assert_eq!(replay["evidence_added"], json!(0), "{replay}");
+    assert_eq!(h.stored_ledger().await, h.org.ledger());
+}
+
+#[tokio::test]
+async fn the_old_generation_is_served_until_the_new_one_catches_up() {
+    let h = harness();
+    h.put_model().await;
+    h.call("POST", "/capabilities/sync", ADMIN_A, None).await;
+    let assignment = h.org.assignments.iter().next().unwrap().clone();
+    let gap_path = format!(
+        "/capabilities/roles/{}/gap?agent={}",
+        assignment.role,
+        encode(assignment.person.as_str())
+    );
+    let (_, before) = h.call("GET", &gap_path, READER_A, None).await;
+    let ledger = h.org.ledger();
+    let expected = h
+        .org
+        .reports(&ledger)
+        .gap_report(&assignment.person, &assignment.role, h.org.as_of)
+        .unwrap();
+    assert_eq!(before, serde_json::to_value(&expected).unwrap());
+
+    // New rules; the store shows only part of the stream: the new generation cannot catch up.
+    let specs = fixture::rule_specs();
+    let kept = vec![specs[0].clone()];
+    let body = serde_json::to_value(&kept).unwrap();
+    let (status, _) = h
+        .call("PUT", "/capabilities/rules", ADMIN_A, Some(body))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    *h.source.visible.lock().unwrap() = Some(h.org.statements.len() / 2);
+    let (_, report) = h.call("POST", "/capabilities/sync", ADMIN_A, None).await;
+    assert_eq!(report["rederived"], json!(true), "{report}");
+    let (cursor, _) = h.store().cursor().await.unwrap().unwrap();
+    let building = cursor.building.clone().unwrap();
+    let serving = cursor.serving.clone().unwrap();
+    assert_ne!(building.prefix(), serving.prefix());
+    assert_eq!(
+        building.cursor,
+        Some((h.org.statements.len() / 2).to_string())
+    );
+    let (_, during) = h.call("GET", &gap_path, READER_A, None).await;
+    assert_eq!(during, before, "the old generation is still served");
+
+    // Everything visible: the new generation catches up and is served.
+    *h.source.visible.lock().unwrap() = None;
+    let (_, report) = h.call("POST", "/capabilities/sync", ADMIN_A, None).await;
+    assert_eq!(report["rederived"], json!(true), "{report}");
+    let (cursor, _) = h.store().cursor().await.unwrap().unwrap();
+    assert!(cursor.building.is_none());
+    assert_eq!(cursor.serving.unwrap().number, building.number);
+    let rules = capability_engine::RuleSet::new(kept, &h.org.catalog).unwrap();
+    let derived = Ledger::derive(&rules, &h.org.catalog, &h.org.statements).0;
+    assert_eq!(h.stored_ledger().await, derived);
+    let (_, after) = h.call("GET", &gap_path, READER_A, None).await;
+    let catalog = h.org.catalog.clone();
+    let config = h.org.config.clone();
+    let reports = capability_engine::Reports::new(
+        capability_engine::Evaluator::new(&catalog, &config, &derived),
+        &h.org.roles,
+        &h.org.assignments,
+    );
+    let expected = reports
+        .gap_report(&assignment.person, &assignment.role, h.org.as_of)
+        .unwrap();
+    assert_eq!(after, serde_json::to_value(&expected).unwrap());
+}
+
+#[tokio::test]
+async fn reports_read_only_the_people_they_need() {
+    let h = harness();
+    h.put_model().await;
+    h.call("POST", "/capabilities/sync", ADMIN_A, None).await;
+    let assignment = h.org.assignments.iter().next().unwrap().clone();
+    let before = *h.records.evidence_reads.lock().unwrap();
+    let path = format!(
+        "/capabilities/roles/{}/gap?agent={}",
+        assignment.role,
+        encode(assignment.person.as_str())
+    );
+    let (status, _) = h.call("GET", &path, READER_A, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(*h.records.evidence_reads.lock().unwrap() - before, 1);
+
+    let before = *h.records.evidence_reads.lock().unwrap();
+    let path = format!("/capabilities/roles/{}/heatmap", assignment.role);
+    let (status, map) = h.call("GET", &path, READER_A, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let holders = h.org.assignments.people_in(&assignment.role, h.org.as_of);
+    assert_eq!(map["people"].as_array().unwrap().len(), holders.len());
+    assert_eq!(
+        *h.records.evidence_reads.lock().unwrap() - before,
+        holders.len()
+    );
+}
+
+#[tokio::test]
+async fn person_and_stale_reports_match_the_engine() {
+    let h = harness();
+    h.put_model().await;
+    h.call("POST", "/capabilities/sync", ADMIN_A, None).await;
+    let ledger = h.org.ledger();
+    let reports = h.org.reports(&ledger);
+    let horizon = capability_engine::Days::new(180.0).unwrap();
+    let mut holders: Vec<_> = h
+        .org
+        .assignments
+        .people()
+        .into_iter()
+        .filter(|p| !h.org.assignments.roles_of(p, h.org.as_of).is_empty())
+        .cloned()
+        .collect();
+    holders.sort();
+    holders.dedup();
+    for person in &holders {
+        let path = format!(
+            "/capabilities/people/report?agent={}",
+            encode(person.as_str())
+        );
+        let (status, report) = h.call("GET", &path, READER_A, None).await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        let expected = reports.person_report(person, h.org.as_of).unwrap();
+        assert_eq!(report, serde_json::to_value(&expected).unwrap());
+
+        let path = format!(
+            "/capabilities/stale?agent={}&horizon_days=180",
+            encode(person.as_str())
+        );
+        let (status, stale) = h.call("GET", &path, READER_A, None).await;
+        assert_eq!(status, StatusCode::OK, "{stale}");
+        let expected = reports.stale_report(person, h.org.as_of, horizon).unwrap();
+        assert_eq!(stale["people"][0], serde_json::to_value(&expected).unwrap());
+    }
+
+    // Everyone holding a role, in key order.
+    let (status, all) = h
+        .call(
+            "GET",
+            "/capabilities/stale?horizon_days=180",
+            READER_A,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    let people: Vec<Value> = all["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["person"].clone())
+        .collect();
+    assert_eq!(
+        people,
+        serde_json::to_value(&holders)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone()
+    );
+    let due: usize = all["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["reassessments"].as_array().unwrap().len())
+        .sum();
+    assert!(due > 0, "the fixture has reassessments due: {all}");
+
+    for (path, field, rule) in [
+        (
+            "/capabilities/stale?horizon_days=soon",
+            "horizon_days",
+            "days",
+        ),
+        (
+            "/capabilities/stale?horizon_days=-1",
+            "horizon_days",
+            "non-negative",
+        ),
+        ("/capabilities/stale?format=xml", "format", "report-format"),
+        ("/capabilities/people/report", "agent", "required"),
+    ] {
+        let (status, error) = h.call("GET", path, READER_A, None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {error}");
+        assert_eq!(error["path"], json!(field), "{path}: {error}");
+        if rule != "non-negative" {
+            assert_eq!(error["rule"], json!(rule), "{path}: {error}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn csv_reports_parse_back_to_the_json_ones() {
+    let h = harness();
+    h.put_model().await;
+    h.call("POST", "/capabilities/sync", ADMIN_A, None).await;
+    let assignment = h.org.assignments.iter().next().unwrap().clone();
+    let query = format!("agent={}", encode(assignment.person.as_str()));
+
+    // Gap: one row per requirement.
+    let path = format!("/capabilities/roles/{}/gap?{query}", assignment.role);
+    let (_, json) = h.call("GET", &path, READER_A, None).await;
+    let (status, content_type, text) = h.text(&format!("{path}&format=csv")).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert!(content_type.starts_with("text/csv"), "{content_type}");
+    let rows = csv_records(&text);
+    let expected = json["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), expected.len());
+    for (row, want) in rows.iter().zip(expected) {
+        assert_eq!(row["person"], assignment.person.as_str());
+        assert_eq!(json!(row["capability"]), want["capability"]);
+        assert_eq!(json!(row["name"]), want["name"]);
+        assert_eq!(row["required"], want["required"].to_string());
+        assert_eq!(row["gap"], want["gap"].to_string());
+        assert_eq!(row["met"], want["met"].to_string());
+        let achieved = want["achieved"].as_u64().map(|l| l.to_string());
+        assert_eq!(row["achieved"], achieved.unwrap_or_default());
+        assert_eq!(json!(row["criticality"]), want["criticality"]);
+    }
+
+    // Person report over every role: the same columns.
+    let path = format!("/capabilities/people/report?{query}");
+    let (_, json) = h.call("GET", &path, READER_A, None).await;
+    let (_, _, text) = h.text(&format!("{path}&format=csv")).await;
+    assert_eq!(
+        csv_records(&text).len(),
+        json["rows"].as_array().unwrap().len()
+    );
+
+    // Heatmap: one row per person and capability.
+    let path = format!("/capabilities/roles/{}/heatmap", assignment.role);
+    let (_, json) = h.call("GET", &path, READER_A, None).await;
+    let (status, _, text) = h.text(&format!("{path}?format=csv")).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let rows = csv_records(&text);
+    let people = json["people"].as_array().unwrap();
+    let capabilities = json["capabilities"].as_array().unwrap();
+    assert_eq!(rows.len(), people.len() * capabilities.len());
+    for (i, row) in rows.iter().enumerate() {
+        let (p, c) = (i / capabilities.len(), i % capabilities.len());
+        let cell = &json["cells"][p][c];
+        assert_eq!(json!(row["person"]), people[p]);
+        assert_eq!(json!(row["capability"]), capabilities[c]);
+        let level = cell["level"].as_u64().map(|l| l.to_string());
+        assert_eq!(row["level"], level.unwrap_or_default());
+        let gap = cell["gap"].as_i64().map(|g| g.to_string());
+        assert_eq!(row["gap"], gap.unwrap_or_default());
+        assert_eq!(
+            row["confidence"].parse::<f64>().unwrap(),
+            cell["confidence"].as_f64().unwrap()
+        );
+    }
+
+    // Stale: a row per reassessment and per stale item.
+    let (_, json) = h.call("GET", "/capabilities/stale", READER_A, None).await;
+    let (status, _, text) = h.text("/capabilities/stale?format=csv").await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let rows = csv_records(&text);
+    let mut expected = Vec::new();
+    for report in json["people"].as_array().unwrap() {
+        for r in report["reassessments"].as_array().unwrap() {
+            expected.push((
+                "reassessment",
+                report["person"].clone(),
+                r["capability"].clone(),
+                r["reason"].clone(),
+            ));
+        }
+        for s in report["stale_evidence"].as_array().unwrap() {
+            expected.push((
+                "stale-evidence",
+                report["person"].clone(),
+                s["capability"].clone(),
+                json!("stale"),
+            ));
+        }
+    }
+    let got: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["item"].as_str(),
+                json!(r["person"]),
+                json!(r["capability"]),
+                json!(r["reason"]),
+            )
+        })
+        .collect();
+    assert_eq!(got, expected);
+    assert!(!rows.is_empty());
+}
+
+#[tokio::test]
+async fn two_thousand_people_sync_and_report_as_the_engine_does() {
+    let org = Organisation::new(fixture::Options {
+        generated_people: 2000,
+        seed: 11,
+    });
+    let h = Harness { org, ..harness() };
+    let statements: Vec<Value> = h
+        .org
+        .statements
+        .iter()
+        .map(|s| Value::Object(s.json().clone()))
+        .collect();
+    h.source.statements.lock().unwrap().insert(A, statements);
+    h.put_model().await;
+    let (status, report) = h.call("POST", "/capabilities/sync", ADMIN_A, None).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["statements"], json!(h.org.statements.len()));
+    assert_eq!(report["unreadable"], json!(0));
+    assert!(h.org.people.len() > 2000);
+    assert!(h.org.statements.len() > 2 * h.org.people.len());
+    let ledger = h.org.ledger();
+    assert_eq!(report["ledger_items"], json!(ledger.len()));
+    assert_eq!(h.stored_ledger().await, ledger);
+
+    let reports = h.org.reports(&ledger);
+    for role in h.org.roles.iter() {
+        let path = format!("/capabilities/roles/{}/heatmap", role.id());
+        let (status, map) = h.call("GET", &path, READER_A, None).await;
+        assert_eq!(status, StatusCode::OK);
+        let team = capability_engine::Team::Role {
+            role: role.id().clone(),
+        };
+        assert_eq!(
+            map,
+            serde_json::to_value(reports.heatmap(&team, h.org.as_of).unwrap()).unwrap()
+        );
+    }
+    for person in h.org.people.iter().step_by(97) {
+        let path = format!(
+            "/capabilities/people/report?agent={}",
+            encode(person.key.as_str())
+        );
+        let (status, report) = h.call("GET", &path, READER_A, None).await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        let expected = reports.person_report(&person.key, h.org.as_of).unwrap();
+        assert_eq!(report, serde_json::to_value(&expected).unwrap());
     }
 }

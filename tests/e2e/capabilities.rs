@@ -555,3 +555,133 @@ async fn recorded_sessions_and_assessments_are_evidence() {
         json!("mailto:cat@coaching.example")
     );
 }
+
+/// RFC 4180 text back into rows of fields (quoted fields, doubled quotes, CRLF line ends).
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let mut row = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut field)),
+            (false, '\r') => {
+                assert_eq!(chars.next(), Some('\n'), "CR without LF");
+                row.push(std::mem::take(&mut field));
+                rows.push(std::mem::take(&mut row));
+            }
+            (false, c) => field.push(c),
+        }
+    }
+    assert!(
+        row.is_empty() && field.is_empty(),
+        "the last line has no CRLF"
+    );
+    rows
+}
+
+/// The CSV rows as (header → field) lookups.
+fn csv_column(rows: &[Vec<String>], name: &str) -> Vec<String> {
+    let at = rows[0]
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name}: {:?}", rows[0]));
+    rows[1..]
+        .iter()
+        .map(|row| {
+            assert_eq!(row.len(), rows[0].len(), "{row:?}");
+            row[at].clone()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn person_and_stale_reports_and_csv() {
+    let server = Server::start();
+    let acme = Client::new(&server, server.credential("acme", &["all", "define"]).await);
+    let reader = Client::new(
+        &server,
+        server.credential("acme", &["statements/read"]).await,
+    );
+    acme.put("/capabilities/frameworks/leadership", &framework())
+        .await;
+    acme.put("/capabilities/roles/team-lead", &role()).await;
+    let assignments =
+        json!([{"person": agent(ANA), "role": "team-lead", "from": "2025-01-01T00:00:00Z"}]);
+    acme.put("/capabilities/assignments", &assignments).await;
+    let (status, body) = acme.put("/capabilities/rules", &rules(1)).await;
+    assert_eq!(status, 201, "{body}");
+    acme.statements(&[
+        elearning("2025-02-01T09:00:00Z"),
+        manager_assessment(2, "2025-06-01T09:00:00Z"),
+    ])
+    .await;
+    acme.sync().await;
+    let who = encode(&agent(ANA).to_string());
+
+    // Every role Ana holds: team lead, feedback at level 2.
+    let (status, report) = reader
+        .get(&format!(
+            "/capabilities/people/report?agent={who}&as_of=2025-07-01T00:00:00Z"
+        ))
+        .await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["roles"], json!(["team-lead"]), "{report}");
+    assert_eq!(report["rows"][0]["achieved"], json!(2), "{report}");
+    assert_eq!(report["rows"][0]["met"], json!(true), "{report}");
+
+    // Before any evidence, feedback needs assessing: no evidence, due at as_of.
+    let (status, stale) = reader
+        .get("/capabilities/stale?as_of=2025-01-15T00:00:00Z")
+        .await;
+    assert_eq!(status, 200, "{stale}");
+    let ana = &stale["people"][0];
+    assert_eq!(ana["person"], json!(format!("mbox:{ANA}")), "{stale}");
+    assert_eq!(ana["reassessments"][0]["reason"], json!("no-evidence"));
+    assert_eq!(ana["reassessments"][0]["capability"], json!("feedback"));
+
+    // The same reports as CSV.
+    let (status, text) = reader
+        .get(&format!(
+            "/capabilities/roles/team-lead/gap?agent={who}&as_of=2025-07-01T00:00:00Z&format=csv"
+        ))
+        .await;
+    assert_eq!(status, 200, "{text}");
+    let rows = csv_rows(text.as_str().expect("csv text"));
+    assert_eq!(csv_column(&rows, "capability"), ["feedback"]);
+    assert_eq!(csv_column(&rows, "name"), ["Giving feedback"]);
+    assert_eq!(csv_column(&rows, "achieved"), ["2"]);
+    assert_eq!(csv_column(&rows, "gap"), ["0"]);
+
+    let (status, text) = reader
+        .get("/capabilities/roles/team-lead/heatmap?as_of=2025-07-01T00:00:00Z&format=csv")
+        .await;
+    assert_eq!(status, 200, "{text}");
+    let rows = csv_rows(text.as_str().expect("csv text"));
+    assert_eq!(csv_column(&rows, "person"), [format!("mbox:{ANA}")]);
+    assert_eq!(csv_column(&rows, "level"), ["2"]);
+
+    let (status, text) = reader
+        .get("/capabilities/stale?as_of=2025-01-15T00:00:00Z&format=csv")
+        .await;
+    assert_eq!(status, 200, "{text}");
+    let rows = csv_rows(text.as_str().expect("csv text"));
+    assert_eq!(csv_column(&rows, "item"), ["reassessment"]);
+    assert_eq!(csv_column(&rows, "reason"), ["no-evidence"]);
+    assert_eq!(csv_column(&rows, "due"), ["2025-01-15T00:00:00Z"]);
+
+    let (status, error) = reader.get("/capabilities/stale?format=pdf").await;
+    assert_eq!(status, 400, "{error}");
+    assert_eq!(
+        (error["path"].clone(), error["rule"].clone()),
+        (json!("format"), json!("report-format"))
+    );
+}

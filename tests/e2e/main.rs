@@ -6,7 +6,9 @@
 mod helpers;
 
 mod admin_api;
+mod bench;
 mod capabilities;
+mod capability_import;
 mod cli;
 mod crash;
 mod documents;

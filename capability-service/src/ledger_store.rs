@@ -1,0 +1,423 @@
+//! The evidence ledger of a tenant in records that stay small however large the tenant grows:
+//! a cursor record per tenant, one evidence record per person, one record per retraction.
+//!
+//! Layout (kind, group, id), `P` a generation's prefix `g<number>-<derivation key[..16]>`:
+//! - [`KIND_LEDGER`], [`GROUP`], `cursor`: the [`LedgerCursor`] — the generation served to
+//!   reports, the generation being derived after a model change, and their stream positions.
+//! - [`KIND_EVIDENCE`], `P-p-<person hash>`, `evidence`: a [`PersonRecord`], the evidence about
+//!   one person. A partition per person, so no partition grows with the tenant.
+//! - [`KIND_PEOPLE`], `P-people-<2 hex of the person hash>`, `<person hash>`: the person key,
+//!   an index of everyone with evidence (for whole-ledger reads), 256 partitions.
+//! - [`KIND_RETRACTION`], `P-r-<2 hex of the statement id>`, `<voided statement id>`: the
+//!   [`Retraction`] of a voided statement (xAPI Data §2.3.2), 256 partitions.
+//!
+//! Every write is a compare-and-set that merges into what is stored. The engine's ledger is two
+//! grow-only sets, so a merge retried after losing a race, or replayed after a crash, changes
+//! nothing that is already there.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use bytes::Bytes;
+use capability_engine::{Derivation, Evidence, Ledger, PersonKey, Retraction, RuleSet};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+use uuid::Uuid;
+
+use crate::error::ServiceError;
+use crate::model::GROUP;
+use crate::ports::{Expect, Records, Tenant};
+
+/// The cursor record's kind.
+pub const KIND_LEDGER: &str = "capability-ledger";
+pub const KIND_EVIDENCE: &str = "capability-evidence";
+pub const KIND_PEOPLE: &str = "capability-people";
+pub const KIND_RETRACTION: &str = "capability-retraction";
+pub const ID_CURSOR: &str = "cursor";
+const ID_EVIDENCE: &str = "evidence";
+
+/// Records read per `list` call.
+const PAGE: usize = 200;
+/// Compare-and-set attempts on one record before the run gives way to the other writer.
+const ATTEMPTS: usize = 8;
+
+/// Where the follower is: the generation reports read, and the one being derived.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LedgerCursor {
+    /// The generation reports read; `None` until a first one has caught up.
+    pub serving: Option<Generation>,
+    /// A generation being derived from the start of the stream after the rules or the catalog
+    /// changed; it replaces `serving` in the same write that records it caught up.
+    pub building: Option<Generation>,
+    /// Generations started so far: the next one's number.
+    pub generations: u64,
+}
+
+/// One derivation of the ledger, from one set of rules and one catalog.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Generation {
+    pub number: u64,
+    /// [`crate::model::Model::derivation_key`] of the model it is derived with.
+    pub derived_from: String,
+    /// The stream position through which statements are applied.
+    pub cursor: Option<String>,
+    /// Statements read into it (including unreadable and unmatched ones).
+    pub statements: u64,
+    /// Evidence items added by runs whose cursor write landed. A run that stopped between
+    /// its people and its cursor writes leaves items that its replay finds already there, so
+    /// after such a crash this can be lower than the records hold.
+    pub items: u64,
+}
+
+/// The evidence about one person in one generation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PersonRecord {
+    pub person: PersonKey,
+    /// Only this person's evidence; retractions live in their own records.
+    pub ledger: Ledger,
+}
+
+impl Generation {
+    pub fn new(number: u64, derived_from: String) -> Generation {
+        Generation {
+            number,
+            derived_from,
+            cursor: None,
+            statements: 0,
+            items: 0,
+        }
+    }
+
+    /// The prefix of this generation's record groups: a new generation never shares a
+    /// record with an earlier one, even one another server started with another model.
+    pub fn prefix(&self) -> String {
+        let key: String = self.derived_from.chars().take(16).collect();
+        format!("g{}-{key}", self.number)
+    }
+}
+
+/// The typed record access of the ledger.
+pub struct LedgerStore<'a> {
+    pub records: &'a dyn Records,
+    pub tenant: Tenant,
+}
+
+impl LedgerStore<'_> {
+    pub async fn cursor(&self) -> Result<Option<(LedgerCursor, u64)>, ServiceError> {
+        let found = self
+            .records
+            .get(self.tenant, KIND_LEDGER, GROUP, ID_CURSOR)
+            .await?;
+        match found {
+            None => Ok(None),
+            Some(record) => Ok(Some((
+                decode(&record.value, "ledger cursor")?,
+                record.version,
+            ))),
+        }
+    }
+
+    /// Writes the cursor if it is still at `version`; the new version, `None` when another
+    /// writer got there first.
+    pub async fn put_cursor(
+        &self,
+        cursor: &LedgerCursor,
+        version: Option<u64>,
+    ) -> Result<Option<u64>, ServiceError> {
+        let expect = version.map_or(Expect::Absent, Expect::Version);
+        Ok(self
+            .records
+            .put(
+                self.tenant,
+                KIND_LEDGER,
+                GROUP,
+                ID_CURSOR,
+                encode(cursor)?,
+                expect,
+            )
+            .await?)
+    }
+
+    /// Merges `items` (all about `person`, derived with `rules`) into the person's record:
+    /// the number of items new to it, or `None` when other writers kept winning the race.
+    pub async fn merge_evidence(
+        &self,
+        generation: &Generation,
+        person: &PersonKey,
+        items: &[Evidence],
+        rules: &RuleSet,
+    ) -> Result<Option<usize>, ServiceError> {
+        let prefix = generation.prefix();
+        let hash = person_hash(person);
+        let group = format!("{prefix}-p-{hash}");
+        for _ in 0..ATTEMPTS {
+            let found = self
+                .records
+                .get(self.tenant, KIND_EVIDENCE, &group, ID_EVIDENCE)
+                .await?;
+            let (mut record, expect) = match found {
+                Some(stored) => {
+                    let record: PersonRecord = decode(&stored.value, "person evidence")?;
+                    (record, Expect::Version(stored.version))
+                }
+                None => {
+                    // Indexed before the first write: an index entry without evidence is
+                    // passed over by readers, evidence without an entry would be lost to them.
+                    self.index(&prefix, person, &hash).await?;
+                    let record = PersonRecord {
+                        person: person.clone(),
+                        ledger: Ledger::new(rules),
+                    };
+                    (record, Expect::Absent)
+                }
+            };
+            let mut added = 0;
+            for item in items {
+                let applied = record
+                    .ledger
+                    .apply(&Derivation::Evidence {
+                        statement: item.statement,
+                        items: vec![item.clone()],
+                        skipped: Vec::new(),
+                    })
+                    .map_err(|e| {
+                        ServiceError::internal(format!(
+                            "evidence refused by a person's ledger: {e}"
+                        ))
+                    })?;
+                added += applied.added;
+            }
+            if added == 0 {
+                return Ok(Some(0));
+            }
+            let written = self
+                .records
+                .put(
+                    self.tenant,
+                    KIND_EVIDENCE,
+                    &group,
+                    ID_EVIDENCE,
+                    encode(&record)?,
+                    expect,
+                )
+                .await?;
+            if written.is_some() {
+                return Ok(Some(added));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Records a retraction: whether it is new, or `None` when other writers kept winning.
+    /// Of two voiding statements for one target the one with the smaller id stands, as in
+    /// the engine's ledger.
+    pub async fn merge_retraction(
+        &self,
+        generation: &Generation,
+        retraction: &Retraction,
+    ) -> Result<Option<bool>, ServiceError> {
+        let group = retraction_group(&generation.prefix(), &retraction.target);
+        let id = retraction.target.to_string();
+        for _ in 0..ATTEMPTS {
+            let found = self
+                .records
+                .get(self.tenant, KIND_RETRACTION, &group, &id)
+                .await?;
+            let expect = match found {
+                Some(stored) => {
+                    let existing: Retraction = decode(&stored.value, "retraction")?;
+                    if existing.by <= retraction.by {
+                        return Ok(Some(false));
+                    }
+                    Expect::Version(stored.version)
+                }
+                None => Expect::Absent,
+            };
+            let written = self
+                .records
+                .put(
+                    self.tenant,
+                    KIND_RETRACTION,
+                    &group,
+                    &id,
+                    encode(retraction)?,
+                    expect,
+                )
+                .await?;
+            if written.is_some() {
+                return Ok(Some(true));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The ledger of `people` in `generation`: their evidence and the retractions of its
+    /// statements. `rules` only shapes the ledger when none of them has evidence.
+    pub async fn ledger_of(
+        &self,
+        generation: &Generation,
+        people: &[&PersonKey],
+        rules: &RuleSet,
+    ) -> Result<Ledger, ServiceError> {
+        let prefix = generation.prefix();
+        let mut ledger: Option<Ledger> = None;
+        let mut seen = BTreeSet::new();
+        for person in people {
+            if !seen.insert(*person) {
+                continue;
+            }
+            let group = format!("{prefix}-p-{}", person_hash(person));
+            let Some(stored) = self
+                .records
+                .get(self.tenant, KIND_EVIDENCE, &group, ID_EVIDENCE)
+                .await?
+            else {
+                continue;
+            };
+            let record: PersonRecord = decode(&stored.value, "person evidence")?;
+            match ledger.as_mut() {
+                None => ledger = Some(record.ledger),
+                Some(into) => merge(into, &record.ledger)?,
+            }
+        }
+        let mut ledger = ledger.unwrap_or_else(|| Ledger::new(rules));
+        let statements: BTreeSet<Uuid> = ledger.entries().map(|e| e.evidence.statement).collect();
+        let buckets: BTreeSet<String> = statements
+            .iter()
+            .map(|s| retraction_group(&prefix, s))
+            .collect();
+        for group in buckets {
+            for (_, retraction) in self
+                .list::<Retraction>(KIND_RETRACTION, &group, "retraction")
+                .await?
+            {
+                apply_retraction(&mut ledger, retraction)?;
+            }
+        }
+        Ok(ledger)
+    }
+
+    /// The whole ledger of `generation`: everyone indexed and every retraction. For exports
+    /// and checks, not for reports (they read only the people they need).
+    pub async fn whole_ledger(
+        &self,
+        generation: &Generation,
+        rules: &RuleSet,
+    ) -> Result<Ledger, ServiceError> {
+        let prefix = generation.prefix();
+        let mut people = Vec::new();
+        for bucket in 0..=u8::MAX {
+            let group = format!("{prefix}-people-{bucket:02x}");
+            for (_, person) in self
+                .list::<PersonKey>(KIND_PEOPLE, &group, "person")
+                .await?
+            {
+                people.push(person);
+            }
+        }
+        let refs: Vec<&PersonKey> = people.iter().collect();
+        let mut ledger = self.ledger_of(generation, &refs, rules).await?;
+        for bucket in 0..=u8::MAX {
+            let group = format!("{prefix}-r-{bucket:02x}");
+            for (_, retraction) in self
+                .list::<Retraction>(KIND_RETRACTION, &group, "retraction")
+                .await?
+            {
+                apply_retraction(&mut ledger, retraction)?;
+            }
+        }
+        Ok(ledger)
+    }
+
+    async fn index(
+        &self,
+        prefix: &str,
+        person: &PersonKey,
+        hash: &str,
+    ) -> Result<(), ServiceError> {
+        let group = format!("{prefix}-people-{}", &hash[..2]);
+        // Absent or already there: either way the person is indexed.
+        self.records
+            .put(
+                self.tenant,
+                KIND_PEOPLE,
+                &group,
+                hash,
+                encode(person)?,
+                Expect::Absent,
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn list<T: DeserializeOwned>(
+        &self,
+        kind: &str,
+        group: &str,
+        what: &str,
+    ) -> Result<Vec<(String, T)>, ServiceError> {
+        let mut out = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = self
+                .records
+                .list(self.tenant, kind, group, after.as_deref(), PAGE)
+                .await?;
+            let full = page.len() == PAGE;
+            for (id, record) in &page {
+                out.push((id.clone(), decode(&record.value, what)?));
+            }
+            match page.last() {
+                Some((id, _)) if full => after = Some(id.clone()),
+                _ => return Ok(out),
+            }
+        }
+    }
+}
+
+/// Evidence items grouped by the person they are about.
+pub fn by_person(items: Vec<Evidence>, into: &mut BTreeMap<PersonKey, Vec<Evidence>>) {
+    for item in items {
+        into.entry(item.person.clone()).or_default().push(item);
+    }
+}
+
+fn merge(into: &mut Ledger, from: &Ledger) -> Result<(), ServiceError> {
+    for entry in from.entries() {
+        into.apply(&Derivation::Evidence {
+            statement: entry.evidence.statement,
+            items: vec![entry.evidence.clone()],
+            skipped: Vec::new(),
+        })
+        .map_err(|e| ServiceError::internal(format!("people of one generation disagree: {e}")))?;
+    }
+    Ok(())
+}
+
+fn apply_retraction(ledger: &mut Ledger, retraction: Retraction) -> Result<(), ServiceError> {
+    ledger
+        .apply(&Derivation::Retraction(retraction))
+        .map(|_| ())
+        .map_err(|e| ServiceError::internal(format!("retraction refused: {e}")))
+}
+
+/// A fixed-length name for a person key (keys hold mail addresses and IRIs of any length).
+fn person_hash(person: &PersonKey) -> String {
+    let digest = Sha256::digest(person.as_str().as_bytes());
+    hex::encode(&digest[..16])
+}
+
+fn retraction_group(prefix: &str, statement: &Uuid) -> String {
+    format!("{prefix}-r-{:02x}", statement.as_bytes()[0])
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Bytes, ServiceError> {
+    serde_json::to_vec(value)
+        .map(Bytes::from)
+        .map_err(|e| ServiceError::internal(format!("encoding a ledger record: {e}")))
+}
+
+fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, ServiceError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| ServiceError::internal(format!("stored {what} is unreadable: {e}")))
+}
