@@ -21,8 +21,7 @@ use serde_json::json;
 use crate::CapabilityService;
 use crate::error::{ServiceError, ServiceErrorKind};
 use crate::model::{
-    KIND_FRAMEWORK, KIND_MODEL, KIND_ROLE, Part, assignments_id, check_framework, check_role,
-    config_id, rules_id,
+    KIND_FRAMEWORK, KIND_MODEL, KIND_ROLE, Part, assignments_id, check_role, config_id, rules_id,
 };
 use crate::ports::{AuthFailure, Caller};
 
@@ -176,24 +175,9 @@ async fn put_framework(
             format!("the body's id {} is not the id in the path, {id}", spec.id),
         ));
     }
-    check_framework(&spec)?;
-    let store = service.store(caller.tenant);
-    let version = store.version(KIND_FRAMEWORK, &id).await?;
-    let mut specs = store.load().await?;
-    specs.frameworks.retain(|f| f.id != spec.id);
-    specs.frameworks.push(spec.clone());
-    specs.frameworks.sort_by(|a, b| a.id.cmp(&b.id));
-    let own = specs
-        .frameworks
-        .iter()
-        .position(|f| f.id == spec.id)
-        .map(|i| format!("frameworks[{i}]"));
-    specs.check_change(Part::Frameworks, own.as_deref())?;
-    let new_version = store.put(KIND_FRAMEWORK, &id, &spec, version).await?;
-    Ok(written(
-        version.is_none(),
-        json!({"id": id, "version": new_version}),
-    ))
+    let (created, new_version) =
+        crate::import::routes::save_framework(&service, caller.tenant, &spec).await?;
+    Ok(written(created, json!({"id": id, "version": new_version})))
 }
 
 async fn list_roles(

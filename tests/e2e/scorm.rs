@@ -106,6 +106,23 @@ impl Client {
             .unwrap()
     }
 
+    /// Registers the test learner on a package; the registration as the API shows it.
+    async fn register(&self, package: &Value) -> Value {
+        self.post_json(
+            "/scorm/registrations",
+            &json!({"package": package, "learner": learner()}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap()
+    }
+
+    /// A launch-link request's JSON answer.
+    async fn player_json(&self, path: &str, body: &Value) -> Value {
+        self.player(path, body).await.json().await.unwrap()
+    }
+
     /// A launch-link request: no credential, only the path.
     async fn player(&self, path: &str, body: &Value) -> reqwest::Response {
         self.http
@@ -176,14 +193,11 @@ async fn a_scorm_12_course_plays_resumes_and_leaves_xapi_statements() {
 
     // Start: the first SCO is delivered.
     let started: Value = client
-        .player(
+        .player_json(
             &format!("{launch}/api/navigate"),
             &json!({"request": "start"}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let delivery = &started["delivery"];
     assert_eq!(delivery["item"], "one", "{started}");
     assert_eq!(delivery["start"]["entry"], "ab-initio");
@@ -250,19 +264,9 @@ async fn a_scorm_12_course_plays_resumes_and_leaves_xapi_statements() {
             ("cmi.core.score.raw", "90"),
         ],
     );
-    let answer: Value = client
-        .player(&commit_url, &first)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let answer: Value = client.player_json(&commit_url, &first).await;
     assert_eq!(answer["accepted"], true, "{answer}");
-    let answer: Value = client
-        .player(&commit_url, &first)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let answer: Value = client.player_json(&commit_url, &first).await;
     assert_eq!(answer["duplicate"], true, "{answer}");
     let bad = client
         .player(
@@ -286,14 +290,11 @@ async fn a_scorm_12_course_plays_resumes_and_leaves_xapi_statements() {
         .unwrap();
     assert!(html.contains("\"initial_request\":\"resumeAll\""), "{html}");
     let resumed: Value = client
-        .player(
+        .player_json(
             &format!("{launch}/api/navigate"),
             &json!({"request": "resumeAll"}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let delivery = &resumed["delivery"];
     assert_eq!(delivery["item"], "one", "{resumed}");
     assert_eq!(delivery["start"]["entry"], "resume");
@@ -316,23 +317,15 @@ async fn a_scorm_12_course_plays_resumes_and_leaves_xapi_statements() {
             ("cmi.core.session_time", "00:01:30"),
         ],
     );
-    let answer: Value = client
-        .player(&commit_url, &finish)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let answer: Value = client.player_json(&commit_url, &finish).await;
     assert_eq!(answer["accepted"], true, "{answer}");
     assert_eq!(answer["controls"]["continue"], true, "{answer}");
     let next: Value = client
-        .player(
+        .player_json(
             &format!("{launch}/api/navigate"),
             &json!({"request": "continue"}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(next["delivery"]["item"], "two", "{next}");
 
     // The registration shows the attempt: passed by the mastery score.
@@ -453,15 +446,7 @@ async fn packages_are_checked_whole_and_scoped_to_their_tenant() {
     assert_eq!(body["path"], "learner");
 
     // A forged or foreign launch link opens nothing.
-    let registration: Value = client
-        .post_json(
-            "/scorm/registrations",
-            &json!({"package": id, "learner": learner()}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let registration: Value = client.register(&json!(id)).await;
     let launch = registration["launch"]["url"].as_str().unwrap().to_owned();
     let mut forged = launch.clone().into_bytes();
     let last = forged.len() - 3;
@@ -512,26 +497,15 @@ async fn on_scylla_a_package_imported_by_one_server_plays_on_another() {
     let response = on_first.import(course()).await;
     assert_eq!(response.status(), 201);
     let package: Value = response.json().await.unwrap();
-    let registration: Value = on_second
-        .post_json(
-            "/scorm/registrations",
-            &json!({"package": package["id"], "learner": learner()}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let registration: Value = on_second.register(&package["id"]).await;
     let launch = registration["launch"]["url"].as_str().unwrap().to_owned();
     // The link made by the second server opens on the first, and the other way round.
     let started: Value = on_first
-        .player(
+        .player_json(
             &format!("{launch}/api/navigate"),
             &json!({"request": "start"}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let content_url = started["delivery"]["url"].as_str().unwrap().to_owned();
     let big = on_second
         .http
@@ -553,14 +527,11 @@ async fn on_scylla_a_package_imported_by_one_server_plays_on_another() {
         .unwrap()
         .to_owned();
     let answer: Value = on_second
-        .player(
+        .player_json(
             &commit_url,
             &commit(1, true, &[("cmi.core.lesson_status", "completed")]),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(answer["accepted"], true, "{answer}");
     let view: Value = on_first
         .get(&format!(
@@ -631,15 +602,7 @@ async fn a_choice_only_2004_course_starts_from_the_outline() {
         .await
         .unwrap();
     assert_eq!(package["version"], "2004 4th Edition", "{package}");
-    let registration: Value = client
-        .post_json(
-            "/scorm/registrations",
-            &json!({"package": package["id"], "learner": learner()}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let registration: Value = client.register(&package["id"]).await;
     let launch = registration["launch"]["url"].as_str().unwrap().to_owned();
     let navigate = format!("{launch}/api/navigate");
     let response = client.player(&navigate, &json!({"request": "start"})).await;
@@ -656,11 +619,8 @@ async fn a_choice_only_2004_course_starts_from_the_outline() {
         .collect();
     assert_eq!(choosable, ["a", "b"], "{state}");
     let chosen: Value = client
-        .player(&navigate, &json!({"request": "choice", "target": "b"}))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .player_json(&navigate, &json!({"request": "choice", "target": "b"}))
+        .await;
     assert_eq!(chosen["delivery"]["item"], "b", "{chosen}");
     // Continue is not allowed without flow: refused by name, the SCO stays.
     let refused = client
@@ -704,23 +664,12 @@ async fn a_2004_session_closed_without_terminate_resumes() {
         .json()
         .await
         .unwrap();
-    let registration: Value = client
-        .post_json(
-            "/scorm/registrations",
-            &json!({"package": package["id"], "learner": learner()}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let registration: Value = client.register(&package["id"]).await;
     let launch = registration["launch"]["url"].as_str().unwrap().to_owned();
     let navigate = format!("{launch}/api/navigate");
     let started: Value = client
-        .player(&navigate, &json!({"request": "start"}))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .player_json(&navigate, &json!({"request": "start"}))
+        .await;
     let commit_url = started["delivery"]["commit_url"]
         .as_str()
         .unwrap()
@@ -734,12 +683,7 @@ async fn a_2004_session_closed_without_terminate_resumes() {
             {"element": "cmi.suspend_data", "value": "{\"page\":7}"}
         ],
     });
-    let answer: Value = client
-        .player(&commit_url, &payload)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let answer: Value = client.player_json(&commit_url, &payload).await;
     assert_eq!(answer["accepted"], true, "{answer}");
 
     let html = client
@@ -753,11 +697,8 @@ async fn a_2004_session_closed_without_terminate_resumes() {
         .unwrap();
     assert!(html.contains("\"initial_request\":\"resumeAll\""), "{html}");
     let resumed: Value = client
-        .player(&navigate, &json!({"request": "resumeAll"}))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .player_json(&navigate, &json!({"request": "resumeAll"}))
+        .await;
     let start = &resumed["delivery"]["start"];
     assert_eq!(start["entry"], "resume", "{resumed}");
     let values = start["values"].as_array().unwrap();
