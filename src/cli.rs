@@ -42,6 +42,9 @@ pub enum Command {
     /// Manage SCORM packages.
     #[command(subcommand)]
     Scorm(ScormCommand),
+    /// Record sessions and assessments, import and export capability frameworks.
+    #[command(subcommand)]
+    Capabilities(CapabilitiesCommand),
     /// Measure the LRS hot paths end to end on a fresh server started from this executable.
     Bench(proficio_bench::BenchArgs),
 }
@@ -60,6 +63,49 @@ pub enum ScormCommand {
     List {
         #[arg(long)]
         tenant: String,
+        #[command(flatten)]
+        data: StoreArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CapabilitiesCommand {
+    /// Record a coaching or mentoring session, an attendance, an observation or an
+    /// assessment: FILE (or `-` for stdin) is the JSON body of `POST /capabilities/records`.
+    /// Prints the ids of the statements written.
+    Record {
+        file: PathBuf,
+        #[arg(long)]
+        tenant: String,
+        #[command(flatten)]
+        data: StoreArgs,
+    },
+    /// Import a framework from a CASE 1.1 package (JSON), the CSV layout of
+    /// docs/capabilities.md, or the organisation's own SFIA workbook (.xlsx).
+    Import {
+        file: PathBuf,
+        /// The framework's id in the tenant (replaced when it exists).
+        #[arg(long)]
+        framework: String,
+        /// `case`, `csv` or `sfia`.
+        #[arg(long)]
+        format: String,
+        #[arg(long)]
+        tenant: String,
+        #[command(flatten)]
+        data: StoreArgs,
+    },
+    /// Write a stored framework as a CASE 1.1 package or CSV to stdout or --output.
+    Export {
+        #[arg(long)]
+        framework: String,
+        /// `case` or `csv`.
+        #[arg(long)]
+        format: String,
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, short)]
+        output: Option<PathBuf>,
         #[command(flatten)]
         data: StoreArgs,
     },
@@ -122,6 +168,21 @@ pub struct ServeArgs {
     /// How long a SCORM launch link stays valid, in hours.
     #[arg(long, env = "PROFICIO_SCORM_LINK_HOURS", default_value_t = 24)]
     pub scorm_link_hours: u64,
+    /// Failed authentications from one client address within a window before its requests
+    /// get 429.
+    #[arg(long, env = "PROFICIO_AUTH_FAILURES_PER_ADDRESS", default_value_t = 20)]
+    pub auth_failures_per_address: u32,
+    /// Failed authentications naming one key within a window before requests naming it get
+    /// 429.
+    #[arg(long, env = "PROFICIO_AUTH_FAILURES_PER_KEY", default_value_t = 50)]
+    pub auth_failures_per_key: u32,
+    /// The window of the two limits above, in seconds.
+    #[arg(long, env = "PROFICIO_AUTH_FAILURE_WINDOW_SECS", default_value_t = 60)]
+    pub auth_failure_window_secs: u64,
+    /// A reverse proxy's address whose `X-Forwarded-For` names the client (repeatable, or
+    /// comma-separated in the environment variable).
+    #[arg(long, env = "PROFICIO_TRUSTED_PROXY", value_delimiter = ',')]
+    pub trusted_proxy: Vec<std::net::IpAddr>,
     /// Key of the bootstrap admin credential (scope `all`, tenant `default`).
     #[arg(long, env = "PROFICIO_ADMIN_KEY", hide_env_values = true)]
     pub admin_key: Option<String>,
@@ -197,10 +258,12 @@ pub fn run(cli: Cli) -> ExitCode {
 
 async fn dispatch(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Serve(args) => serve(args).await,
+        // The server's future is large (its whole configuration); it lives on the heap.
+        Command::Serve(args) => Box::pin(serve(args)).await,
         Command::Tenant(command) => tenant(command).await,
         Command::Credential(command) => credential(command).await,
         Command::Scorm(command) => scorm(command).await,
+        Command::Capabilities(command) => capabilities(command).await,
         Command::Bench(args) => Ok(proficio_bench::command(args, std::env::current_exe()?).await?),
     }
 }
@@ -238,6 +301,111 @@ async fn scorm_for(
         read: true,
     };
     Ok((server, caller))
+}
+
+/// The capability service on a store opened by the command line, acting for `tenant`.
+async fn capabilities_for(
+    data: &StoreArgs,
+    tenant: &str,
+) -> anyhow::Result<(
+    capability_service::CapabilityService,
+    capability_service::Tenant,
+)> {
+    let stores = open_for_admin(data).await?;
+    let found = stores
+        .tenants
+        .tenant_by_name(tenant)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no tenant named {tenant:?}"))?;
+    let lrs = lrs::Lrs::new(
+        stores.clone(),
+        LrsConfig::default(),
+        std::sync::Arc::new(lrs::clock::SystemClock),
+    );
+    let home_page = LrsConfig::default().authority_home_page;
+    let service = crate::capabilities::service(&stores, lrs.authenticator().clone(), &home_page);
+    Ok((service, capability_service::Tenant(found.id.0)))
+}
+
+/// A refused request as the HTTP API would name it: field, rule and message.
+fn service_error(error: capability_service::ServiceError) -> anyhow::Error {
+    match &error.path {
+        Some(path) => anyhow::anyhow!("{path}: {} ({})", error.message, error.rule),
+        None => anyhow::anyhow!("{} ({})", error.message, error.rule),
+    }
+}
+
+fn read_input(file: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    if file == std::path::Path::new("-") {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes)?;
+        return Ok(bytes);
+    }
+    std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))
+}
+
+async fn capabilities(command: CapabilitiesCommand) -> anyhow::Result<()> {
+    use capability_service::import::{ExportFormat, ImportFormat};
+    match command {
+        CapabilitiesCommand::Record { file, tenant, data } => {
+            let body = read_input(&file)?;
+            let (service, tenant) = capabilities_for(&data, &tenant).await?;
+            let recorded = service.record(tenant, &body).await.map_err(service_error)?;
+            println!("{}", serde_json::to_string_pretty(&recorded)?);
+            Ok(())
+        }
+        CapabilitiesCommand::Import {
+            file,
+            framework,
+            format,
+            tenant,
+            data,
+        } => {
+            let format = ImportFormat::parse(&format).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let body = read_input(&file)?;
+            let (service, tenant) = capabilities_for(&data, &tenant).await?;
+            let outcome = service
+                .import_framework(tenant, &framework, format, body.into())
+                .await
+                .map_err(service_error)?;
+            println!(
+                "{} framework {} version {}: {} capabilities, {} relations",
+                if outcome.created {
+                    "created"
+                } else {
+                    "replaced"
+                },
+                outcome.id,
+                outcome.version,
+                outcome.capabilities,
+                outcome.relations
+            );
+            for skipped in &outcome.skipped {
+                println!("  skipped: {skipped}");
+            }
+            Ok(())
+        }
+        CapabilitiesCommand::Export {
+            framework,
+            format,
+            tenant,
+            output,
+            data,
+        } => {
+            let format = ExportFormat::parse(&format).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let (service, tenant) = capabilities_for(&data, &tenant).await?;
+            let bytes = service
+                .export_framework(tenant, &framework, format)
+                .await
+                .map_err(service_error)?;
+            match output {
+                Some(path) => std::fs::write(&path, bytes)
+                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?,
+                None => std::io::Write::write_all(&mut std::io::stdout(), &bytes)?,
+            }
+            Ok(())
+        }
+    }
 }
 
 async fn scorm(command: ScormCommand) -> anyhow::Result<()> {
@@ -322,6 +490,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             authority_home_page: args
                 .public_url
                 .unwrap_or_else(|| format!("http://{}", args.listen)),
+            auth_throttle: lrs::http::throttle::ThrottleConfig {
+                failures_per_address: args.auth_failures_per_address,
+                failures_per_key: args.auth_failures_per_key,
+                window: std::time::Duration::from_secs(args.auth_failure_window_secs.max(1)),
+                trusted_proxies: args.trusted_proxy,
+            },
         },
         admin,
         scorm: ScormSettings {

@@ -138,7 +138,8 @@ pub async fn build(config: &ServerConfig) -> anyhow::Result<App> {
         tracing::info!(key = %key, "bootstrap admin credential ready");
     }
     let home_page = config.lrs.authority_home_page.clone();
-    let lrs = lrs::Lrs::new(stores.clone(), config.lrs.clone(), Arc::new(SystemClock));
+    let lrs = lrs::Lrs::new(stores.clone(), config.lrs.clone(), Arc::new(SystemClock))
+        .with_check(Arc::new(capabilities::ProfileCheck));
     let scorm = scorm::service(
         &stores,
         lrs.authenticator().clone(),
@@ -168,7 +169,11 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    axum::serve(listener, app.router)
+    // The peer address feeds the throttling of failed authentication.
+    let service = app
+        .router
+        .into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await?;
     Ok(())

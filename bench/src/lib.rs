@@ -2,7 +2,10 @@
 //! statements and measures the LRS hot paths end to end — throughput, latency percentiles,
 //! the server's peak RSS and the data directory's size per statement — each beside the floor
 //! of the same work done in process (`xapi::parse_statements` and `EmbeddedStore` directly).
+//! The capability engine is measured on the fixture organisation of `capability_engine`,
+//! beside the same derivation and reports in process.
 
+mod capability_reports;
 mod floor;
 pub mod generate;
 mod scenarios;
@@ -19,6 +22,9 @@ pub use server::{dir_size, peak_rss};
 
 /// Statements per request in batch ingest.
 pub const BATCH: usize = 100;
+
+/// The fewest people `--people` accepts: the fixture's six personas and a few generated.
+pub const MIN_PEOPLE: usize = 10;
 
 /// What can go wrong in a run.
 #[derive(Debug, thiserror::Error)]
@@ -78,10 +84,12 @@ pub enum Scenario {
     State,
     Scorm,
     Capability,
+    #[serde(rename = "capability-reports")]
+    CapabilityReports,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 7] = [
+    pub const ALL: [Scenario; 8] = [
         Scenario::Ingest,
         Scenario::Post,
         Scenario::Query,
@@ -89,6 +97,7 @@ impl Scenario {
         Scenario::State,
         Scenario::Scorm,
         Scenario::Capability,
+        Scenario::CapabilityReports,
     ];
 
     pub fn name(self) -> &'static str {
@@ -100,6 +109,7 @@ impl Scenario {
             Scenario::State => "state",
             Scenario::Scorm => "scorm",
             Scenario::Capability => "capability",
+            Scenario::CapabilityReports => "capability-reports",
         }
     }
 }
@@ -149,6 +159,9 @@ pub struct Options {
     pub clients: usize,
     /// Concurrent clients for single-statement POST.
     pub post_clients: usize,
+    /// People of the smaller fixture organisation in `capability-reports`; it also runs at
+    /// ten times as many.
+    pub people: usize,
 }
 
 impl Options {
@@ -160,6 +173,7 @@ impl Options {
             scenarios: Scenario::ALL.to_vec(),
             clients: 4,
             post_clients: 32,
+            people: 200,
         }
     }
 
@@ -168,6 +182,12 @@ impl Options {
             return Err(BenchError::Option {
                 option: "--statements",
                 rule: "must be at least 1000".to_owned(),
+            });
+        }
+        if self.people < MIN_PEOPLE {
+            return Err(BenchError::Option {
+                option: "--people",
+                rule: format!("must be at least {MIN_PEOPLE}"),
             });
         }
         if self.clients == 0 || self.post_clients == 0 {
@@ -357,7 +377,8 @@ pub struct BenchArgs {
     /// keyspace: the run does not drop it).
     #[arg(long, default_value = "embedded")]
     pub store: String,
-    /// Comma-separated: ingest, post, query, more, state, scorm, capability (default: all).
+    /// Comma-separated: ingest, post, query, more, state, scorm, capability,
+    /// capability-reports (default: all).
     #[arg(long, default_value = "all")]
     pub scenarios: String,
     /// Where to write the report as JSON; `-` for standard output (the table then goes to
@@ -367,6 +388,9 @@ pub struct BenchArgs {
     /// Concurrent clients for batch ingest, state documents and SCORM commits.
     #[arg(long, default_value_t = 4)]
     pub clients: usize,
+    /// People of the fixture organisation in `capability-reports` (also run at 10×).
+    #[arg(long, default_value_t = 200)]
+    pub people: usize,
 }
 
 /// Runs `proficio bench` with `binary` as the server: prints the table and writes the JSON.
@@ -376,6 +400,7 @@ pub async fn command(args: BenchArgs, binary: PathBuf) -> Result<(), BenchError>
         store: args.store,
         scenarios: parse_scenarios(&args.scenarios)?,
         clients: args.clients,
+        people: args.people,
         ..Options::new(binary)
     };
     let report = run(options).await?;
@@ -417,6 +442,10 @@ mod tests {
             parse_scenarios("query,post").expect("two"),
             vec![Scenario::Ingest, Scenario::Post, Scenario::Query]
         );
+        assert_eq!(
+            parse_scenarios("capability-reports").expect("one"),
+            vec![Scenario::Ingest, Scenario::CapabilityReports]
+        );
         let error = parse_scenarios("query,fast").expect_err("unknown");
         assert_eq!(error.kind(), BenchErrorKind::Option);
         assert!(error.to_string().contains("\"fast\""), "{error}");
@@ -431,6 +460,12 @@ mod tests {
             Err(BenchErrorKind::Option)
         );
         options.statements = 1_000;
+        options.people = 6;
+        assert_eq!(
+            options.validate().map_err(|e| e.kind()),
+            Err(BenchErrorKind::Option)
+        );
+        options.people = MIN_PEOPLE;
         options.store = "postgres://x".to_owned();
         assert_eq!(
             options.validate().map_err(|e| e.kind()),

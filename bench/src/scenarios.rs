@@ -1,6 +1,7 @@
 //! The scenarios against the running server, in the order that builds on the last: batch
 //! ingest fills the store, then single POSTs, filtered queries, paging, state documents, the
-//! capability engine's catch-up over the whole stream, and SCORM commits.
+//! capability engine's catch-up over the whole stream, the fixture organisation's reports
+//! (`capability_reports`), and SCORM commits.
 
 use std::future::Future;
 use std::io::Write as _;
@@ -56,7 +57,7 @@ pub async fn run(options: &Options) -> Result<Report, BenchError> {
     progress(format_args!("starting {}", options.binary.display()));
     let server = Server::start(&launch)?;
     let startup_ms = server.started_in.as_secs_f64() * 1e3;
-    let client = Client::for_tenant(&server.base, launch.admin_key, &admin_secret).await?;
+    let client = Client::for_tenant(&server.base, launch.admin_key, &admin_secret, "bench").await?;
     let mut measurements = Vec::new();
 
     progress(format_args!("ingest: {n} statements in batches of {BATCH}"));
@@ -123,6 +124,16 @@ pub async fn run(options: &Options) -> Result<Report, BenchError> {
         measurements.push(capability(&client, n + posted).await?);
     }
     note_rss(&server, &mut measurements)?;
+    if chosen(Scenario::CapabilityReports) {
+        let admin = Admin {
+            base: &server.base,
+            key: launch.admin_key,
+            secret: &admin_secret,
+        };
+        measurements
+            .extend(crate::capability_reports::run(&admin, options.people, options.clients).await?);
+    }
+    note_rss(&server, &mut measurements)?;
     if chosen(Scenario::Scorm) {
         let commits = (n / 20).clamp(500, 5_000);
         progress(format_args!("scorm: {commits} commits"));
@@ -178,7 +189,7 @@ fn note_rss(server: &Server, measurements: &mut [Measurement]) -> Result<(), Ben
     Ok(())
 }
 
-fn progress(message: std::fmt::Arguments<'_>) {
+pub(crate) fn progress(message: std::fmt::Arguments<'_>) {
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "bench: {message}");
 }
@@ -191,9 +202,16 @@ fn generated_secret() -> String {
     format!("bench-{nanos:x}-{:x}", std::process::id())
 }
 
+/// Where the server is and its admin credential, for making tenants.
+pub(crate) struct Admin<'a> {
+    pub base: &'a str,
+    pub key: &'a str,
+    pub secret: &'a str,
+}
+
 /// An HTTP client of one tenant, with a credential created through the admin API.
 #[derive(Clone)]
-struct Client {
+pub(crate) struct Client {
     http: reqwest::Client,
     base: String,
     key: String,
@@ -201,10 +219,11 @@ struct Client {
 }
 
 impl Client {
-    async fn for_tenant(
+    pub(crate) async fn for_tenant(
         base: &str,
         admin_key: &str,
         admin_secret: &str,
+        tenant: &str,
     ) -> Result<Client, BenchError> {
         let admin = Client {
             http: reqwest::Client::builder()
@@ -221,7 +240,7 @@ impl Client {
                 scenario,
                 reqwest::Method::POST,
                 "/admin/tenants",
-                Body::Json(&json!({"name": "bench"})),
+                Body::Json(&json!({"name": tenant})),
                 &[201],
             )
             .await?;
@@ -230,7 +249,7 @@ impl Client {
                 scenario,
                 reqwest::Method::POST,
                 "/admin/credentials",
-                Body::Json(&json!({"tenant": "bench", "scopes": ["all", "define"]})),
+                Body::Json(&json!({"tenant": tenant, "scopes": ["all", "define"]})),
                 &[201],
             )
             .await?;
@@ -252,7 +271,7 @@ impl Client {
 
     /// Sends a request; an answer outside `expect` is an error naming it. Returns the body
     /// as JSON (`null` when empty).
-    async fn send(
+    pub(crate) async fn send(
         &self,
         scenario: &'static str,
         method: reqwest::Method,
@@ -294,18 +313,18 @@ impl Client {
     }
 }
 
-enum Body<'a> {
+pub(crate) enum Body<'a> {
     None,
     Json(&'a Value),
     Bytes(Bytes, &'static str),
 }
 
-fn truncate(text: &str) -> String {
+pub(crate) fn truncate(text: &str) -> String {
     text.chars().take(300).collect()
 }
 
 /// Runs `ops` operations over `clients` concurrent tasks; the wall time and each latency.
-async fn concurrent<F, Fut>(
+pub(crate) async fn concurrent<F, Fut>(
     clients: usize,
     ops: usize,
     operation: F,
@@ -826,6 +845,48 @@ async fn capability(client: &Client, statements: usize) -> Result<Measurement, B
             &[200, 201],
         )
         .await?;
+    let CatchUp {
+        syncs,
+        read,
+        evidence,
+        ..
+    } = catch_up(client, scenario).await?;
+    let elapsed = started.elapsed();
+    let requests = syncs.len();
+    let mut m = measurement(
+        "capability catch-up (per statement)",
+        statements,
+        elapsed,
+        syncs,
+    );
+    m.notes.insert("sync_requests".to_owned(), json!(requests));
+    m.notes
+        .insert("statements_read_by_sync".to_owned(), json!(read));
+    m.notes
+        .insert("evidence_added_by_sync".to_owned(), json!(evidence));
+    m.notes.insert(
+        "latency_is".to_owned(),
+        json!("one POST /capabilities/sync"),
+    );
+    Ok(m)
+}
+
+/// What `POST /capabilities/sync` did until the follower had nothing left.
+pub(crate) struct CatchUp {
+    /// The latency of each sync request.
+    pub syncs: Vec<Duration>,
+    /// Statements read by these requests (the background follower may have read others).
+    pub read: u64,
+    pub evidence: u64,
+    /// Evidence items of the generation reports read, when done.
+    pub ledger_items: u64,
+}
+
+/// Syncs until a request reads nothing, was not contended and the tenant is followed.
+pub(crate) async fn catch_up(
+    client: &Client,
+    scenario: &'static str,
+) -> Result<CatchUp, BenchError> {
     let mut syncs = Vec::new();
     let mut evidence = 0;
     let mut read = 0;
@@ -855,7 +916,12 @@ async fn capability(client: &Client, statements: usize) -> Result<Measurement, B
         evidence += report["evidence_added"].as_u64().unwrap_or(0);
         let contended = report["contended"].as_bool().unwrap_or(false);
         if count == 0 && !contended && report["following"].as_bool().unwrap_or(false) {
-            break;
+            return Ok(CatchUp {
+                syncs,
+                read,
+                evidence,
+                ledger_items: report["ledger_items"].as_u64().unwrap_or(0),
+            });
         }
         if syncs.len() > 100_000 {
             return Err(BenchError::Transport {
@@ -864,24 +930,6 @@ async fn capability(client: &Client, statements: usize) -> Result<Measurement, B
             });
         }
     }
-    let elapsed = started.elapsed();
-    let requests = syncs.len();
-    let mut m = measurement(
-        "capability catch-up (per statement)",
-        statements,
-        elapsed,
-        syncs,
-    );
-    m.notes.insert("sync_requests".to_owned(), json!(requests));
-    m.notes
-        .insert("statements_read_by_sync".to_owned(), json!(read));
-    m.notes
-        .insert("evidence_added_by_sync".to_owned(), json!(evidence));
-    m.notes.insert(
-        "latency_is".to_owned(),
-        json!("one POST /capabilities/sync"),
-    );
-    Ok(m)
 }
 
 const MANIFEST: &str = r#"<?xml version="1.0" encoding="UTF-8"?>

@@ -10,6 +10,10 @@
 //! [`AS_OF`], so decays are powers of one half that a test can write down. Nothing here is
 //! SFIA content; the framework is synthetic.
 //!
+//! The personas' reports are computed by hand in `tests/expected.rs`; `tests/organisation.rs`
+//! checks them in process and the root end-to-end test `capability_fixture` over HTTP. The
+//! `capability-reports` scenario of `proficio bench` loads the organisation at two sizes.
+//!
 //! Over HTTP: POST [`Organisation::statement_bodies`] in order (the LRS assigns `stored` and
 //! `authority`; aggregation uses `timestamp`, so the numbers do not change), and send the
 //! catalog, roles, assignments, rules and configuration as their JSON.
@@ -975,6 +979,7 @@ fn personas(script: &mut Script, people: &mut Vec<Person>, assignments: &mut Vec
             role: id(role),
             from: at(from),
             until: until.map(at),
+            manager: None,
         });
     };
     assign(
@@ -1201,6 +1206,7 @@ fn generate(
             role: id::<RoleId>(role_id),
             from,
             until: None,
+            manager: None,
         });
         let role = roles
             .get(&id(role_id))

@@ -8,15 +8,19 @@
 //! - When a person holds several roles, the combined requirement for a capability is the
 //!   highest level any of them requires (with the highest weight and the most critical
 //!   criticality among those roles).
+//! - A **progression** is the assessment at the dates where something can change — an item
+//!   observed, expiring or passing its half-life — and at regular samples between them
+//!   (decay lowers a level between events), kept where the level, a rating or staleness
+//!   changed: one point per change, plus the first and the last date.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::aggregate::{Assessment, CountsAs, Evaluator};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ids::{CapabilityId, Days, Level, PersonKey, RoleId, Weight};
 use crate::rater::RaterClass;
 use crate::role::{Assignments, Criticality, Requirement, Roles};
@@ -150,6 +154,53 @@ pub enum ReassessmentReason {
     BecomesStale,
     /// An evidence item expires within the horizon.
     Expires,
+}
+
+/// How many dates a progression may assess: a bound on the work one request can ask for.
+pub const MAX_PROGRESSION_DATES: usize = 5_000;
+
+/// The regular samples of a progression without a `step`: about this many over the span,
+/// at most one a day.
+const DEFAULT_SAMPLES: i64 = 1_000;
+
+/// A person's standing in one capability over time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Progression {
+    pub person: PersonKey,
+    pub capability: CapabilityId,
+    pub name: String,
+    /// The levels the capability defines, lowest first: the chart's scale.
+    pub levels: Vec<Level>,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// The regular samples' spacing asked for, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_days: Option<Days>,
+    /// Oldest first: `from`, each date where something changed, and `to`.
+    pub points: Vec<ProgressionPoint>,
+    /// The assessment at `to`, with its explanation.
+    pub latest: Assessment,
+}
+
+/// The assessment's figures at one date.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProgressionPoint {
+    pub at: DateTime<Utc>,
+    pub level: Option<Level>,
+    pub evidence_level: Option<Level>,
+    pub self_level: Option<Level>,
+    pub manager_level: Option<Level>,
+    pub confidence: f64,
+    pub stale: bool,
+}
+
+/// The dates a progression covers: `from` defaults to the person's first evidence item in the
+/// capability (or its equivalents), `step` to [`DEFAULT_SAMPLES`] samples over the span.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Span {
+    pub from: Option<DateTime<Utc>>,
+    pub to: DateTime<Utc>,
+    pub step: Option<Days>,
 }
 
 /// A requirement combined over roles.
@@ -317,6 +368,119 @@ impl<'a> Reports<'a> {
             people,
             capabilities,
             cells,
+        })
+    }
+
+    /// `person`'s progression in `capability` over `span` (see the module documentation).
+    pub fn progression(
+        &self,
+        person: &PersonKey,
+        capability: &CapabilityId,
+        span: Span,
+    ) -> Result<Progression> {
+        let cap = self.evaluator.catalog.capability(capability)?;
+        let mut events = BTreeSet::new();
+        for id in self.evaluator.catalog.equivalents(capability) {
+            for entry in self.evaluator.ledger.entries_for(person, &id) {
+                if entry.retracted_by.is_some() {
+                    continue;
+                }
+                let ev = entry.evidence;
+                events.insert(ev.observed_at);
+                if let Some(at) = ev.expires_at {
+                    events.insert(at);
+                }
+                if let Some(h) = ev.half_life_days {
+                    events.insert(ev.observed_at + h.to_duration());
+                }
+            }
+        }
+        let to = span.to;
+        let from = span
+            .from
+            .or_else(|| events.first().copied())
+            .map_or(to, |first| first.min(to));
+        if span.from.is_some_and(|f| f > to) {
+            return Err(Error::invalid(
+                "from",
+                "from-before-to",
+                "a progression's from is at or before its to",
+            ));
+        }
+        let mut dates: BTreeSet<DateTime<Utc>> = events
+            .into_iter()
+            .filter(|at| (from..=to).contains(at))
+            .collect();
+        dates.insert(from);
+        dates.insert(to);
+        let span_ms = (to - from).num_milliseconds();
+        let step_ms = match span.step {
+            Some(step) => {
+                let step_ms = step.to_duration().num_milliseconds().max(1);
+                if span_ms / step_ms >= MAX_PROGRESSION_DATES as i64 {
+                    return Err(Error::invalid(
+                        "step",
+                        "too-many-points",
+                        format!(
+                            "from {from} to {to} every {} days is more than {MAX_PROGRESSION_DATES} dates",
+                            step.get()
+                        ),
+                    ));
+                }
+                step_ms
+            }
+            None => (span_ms / DEFAULT_SAMPLES).max(crate::ids::MILLIS_PER_DAY as i64),
+        };
+        let mut sample = from;
+        while sample < to {
+            dates.insert(sample);
+            sample += chrono::Duration::milliseconds(step_ms);
+        }
+        if dates.len() > MAX_PROGRESSION_DATES {
+            return Err(Error::invalid(
+                "from",
+                "too-many-points",
+                format!("the span holds more than {MAX_PROGRESSION_DATES} dates of change"),
+            ));
+        }
+
+        let mut points: Vec<ProgressionPoint> = Vec::new();
+        let mut previous: Option<ProgressionPoint> = None;
+        let mut latest = None;
+        for &at in &dates {
+            let assessment = self.evaluator.assess(person, capability, at)?;
+            let point = ProgressionPoint {
+                at,
+                level: assessment.level,
+                evidence_level: assessment.evidence_level,
+                self_level: assessment.self_rating.as_ref().and_then(|r| r.level),
+                manager_level: assessment.manager_rating.as_ref().and_then(|r| r.level),
+                confidence: assessment.confidence,
+                stale: assessment.stale,
+            };
+            let changed = previous.as_ref().is_none_or(|p| !same_standing(p, &point));
+            if changed || at == to {
+                points.push(point.clone());
+            }
+            previous = Some(point);
+            if at == to {
+                latest = Some(assessment);
+            }
+        }
+        let latest = match latest {
+            Some(latest) => latest,
+            None => self.evaluator.assess(person, capability, to)?,
+        };
+        Ok(Progression {
+            person: person.clone(),
+            capability: capability.clone(),
+            name: cap.name().to_owned(),
+            levels: cap.levels().iter().map(|l| l.level).collect(),
+            from,
+            to,
+            step_days: span.step,
+            points,
+            latest,
         })
     }
 
@@ -528,6 +692,24 @@ impl<'a> Reports<'a> {
             essential_gaps,
         })
     }
+}
+
+/// Whether two points show the same levels, ratings and staleness (confidence moves with
+/// every day of decay, so it does not make a change on its own).
+fn same_standing(a: &ProgressionPoint, b: &ProgressionPoint) -> bool {
+    (
+        a.level,
+        a.evidence_level,
+        a.self_level,
+        a.manager_level,
+        a.stale,
+    ) == (
+        b.level,
+        b.evidence_level,
+        b.self_level,
+        b.manager_level,
+        b.stale,
+    )
 }
 
 /// required − reached (none reached counts as 0).

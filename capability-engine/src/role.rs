@@ -73,7 +73,8 @@ impl Serialize for Roles {
 }
 
 /// A person holds a role from `from` (inclusive) until `until` (exclusive; open-ended when
-/// absent). A person may hold several roles at once.
+/// absent). A person may hold several roles at once. `manager` is who the person reports to
+/// in that role over the same interval, so a change of manager is a new assignment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Assignment {
     pub person: PersonKey,
@@ -81,6 +82,8 @@ pub struct Assignment {
     pub from: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manager: Option<PersonKey>,
 }
 
 /// Every assignment of a tenant; intervals of one person in one role never overlap.
@@ -197,6 +200,13 @@ impl Assignments {
                     format!("no role {}", a.role),
                 ));
             }
+            if a.manager.as_ref() == Some(&a.person) {
+                return Err(Error::invalid(
+                    format!("{at}.manager"),
+                    "not-own-manager",
+                    format!("{} cannot be their own manager", a.person),
+                ));
+            }
             if let Some(until) = a.until
                 && until <= a.from
             {
@@ -247,6 +257,18 @@ impl Assignments {
             .assignments
             .iter()
             .filter(|a| &a.role == role && a.holds_at(at))
+            .map(|a| &a.person)
+            .collect();
+        set.into_iter().collect()
+    }
+
+    /// The people whose assignment current at `at` names `manager`, sorted by key, each
+    /// once (someone may report to the same manager in two roles).
+    pub fn reports_of(&self, manager: &PersonKey, at: DateTime<Utc>) -> Vec<&PersonKey> {
+        let set: BTreeSet<&PersonKey> = self
+            .assignments
+            .iter()
+            .filter(|a| a.manager.as_ref() == Some(manager) && a.holds_at(at))
             .map(|a| &a.person)
             .collect();
         set.into_iter().collect()

@@ -2,6 +2,7 @@
 
 mod aggregation;
 mod helpers;
+mod managers;
 mod matcher;
 mod model;
 mod organisation;

@@ -223,6 +223,7 @@ fn roles_and_assignments() {
         role: RoleId::parse(role).expect("role id"),
         from: fixture::at(from),
         until: until.map(fixture::at),
+        manager: None,
     };
     expect_error(
         "unknown role",

@@ -8,6 +8,11 @@ use chrono::{DateTime, Utc};
 
 use crate::helpers::{assert_close, cap};
 
+#[path = "expected.rs"]
+mod expected;
+
+use expected::d;
+
 fn key(k: &str) -> PersonKey {
     PersonKey::parse(k).expect("key")
 }
@@ -20,40 +25,17 @@ fn lvl(n: u8) -> Option<Level> {
     Some(Level::new(n).expect("level"))
 }
 
-fn d(age: f64, half_life: f64) -> f64 {
-    0.5_f64.powf(age / half_life)
-}
-
 fn as_of() -> DateTime<Utc> {
     fixture::at(AS_OF)
 }
 
-struct Row {
-    capability: &'static str,
-    required: u8,
-    achieved: Option<u8>,
-    gap: i16,
-    confidence: f64,
-    stale: bool,
+fn json<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).expect("JSON")
 }
 
-fn check_report(report: &GapReport, rows: &[Row]) {
-    assert_eq!(report.rows.len(), rows.len());
-    for (got, want) in report.rows.iter().zip(rows) {
-        let name = want.capability;
-        assert_eq!(got.capability, cap(want.capability), "{name}");
-        assert_eq!(got.required.get(), want.required, "{name}");
-        assert_eq!(got.achieved.map(Level::get), want.achieved, "{name}");
-        assert_eq!(got.gap, want.gap, "{name}");
-        assert_eq!(got.met, want.gap <= 0, "{name}");
-        assert!(
-            (got.confidence - want.confidence).abs() < 1e-9,
-            "{name}: confidence {} want {}",
-            got.confidence,
-            want.confidence
-        );
-        assert_eq!(got.stale, want.stale, "{name}");
-    }
+/// The id of a persona statement by its script name, as the reports' JSON writes it.
+fn statement_id(org: &Organisation) -> impl Fn(&str) -> String + '_ {
+    |name| org.statement_id(name).to_string()
 }
 
 #[test]
@@ -82,71 +64,14 @@ fn ana_against_senior_engineer() {
         .gap_report(&key(fixture::ANA), &role("senior-engineer"), as_of())
         .expect("report");
     assert!(report.assigned);
-    // CODE: manager 4 (0.6 · ½ = 0.3), e-learning 3 (0.3 · ½ = 0.15), observation 4 by an
-    // assessor (0.8 · 0.5^(180/540)); support(4) = 0.3 + 0.635 = 0.935 ≥ 0.9, gates met.
-    let observation = 0.8 * d(180.0, 540.0);
-    // ARCH (defines 3–5): observation 3 (0.8 · 0.5^(60/540) = 0.741 ≥ 0.6); the coaching
-    // session at level 2 supports no level ARCH defines but counts for confidence.
-    let arch_observation = 0.8 * d(60.0, 540.0);
-    check_report(
-        &report,
-        &[
-            Row {
-                capability: "CODE",
-                required: 4,
-                achieved: Some(4),
-                gap: 0,
-                confidence: (1.0 - 0.7 * 0.85 * (1.0 - observation)) * (1.0 - 0.2_f64.powi(3)),
-                stale: false,
-            },
-            Row {
-                capability: "ARCH",
-                required: 4,
-                achieved: Some(3),
-                gap: 1,
-                confidence: (1.0 - (1.0 - arch_observation) * 0.9) * 0.96,
-                stale: false,
-            },
-            // REVW: peer 3 and e-learning 2, each 0.3 · ½: support(2) = 0.3 = θ, support(3) = 0.15.
-            Row {
-                capability: "REVW",
-                required: 3,
-                achieved: Some(2),
-                gap: 1,
-                confidence: (1.0 - 0.85 * 0.85) * 0.96,
-                stale: true,
-            },
-            // SECU: the one e-learning result was voided.
-            Row {
-                capability: "SECU",
-                required: 3,
-                achieved: None,
-                gap: 3,
-                confidence: 0.0,
-                stale: false,
-            },
-            // MENT: mentoring Fay, 0.25 · ½ = 0.125 < 0.3; witnessed by Fay (peer).
-            Row {
-                capability: "MENT",
-                required: 3,
-                achieved: None,
-                gap: 3,
-                confidence: 0.125 * 0.8,
-                stale: true,
-            },
-            Row {
-                capability: "FDBK",
-                required: 2,
-                achieved: None,
-                gap: 2,
-                confidence: 0.0,
-                stale: false,
-            },
-        ],
+    expected::check_report(
+        &json(&report),
+        &expected::ana_as_senior_engineer(),
+        &statement_id(&org),
     );
-    // fit = (1 + 3/4 + 2/3 + 0 + 0.5·0 + 0.5·0) / 5
-    assert_close(report.fit, (1.0 + 0.75 + 2.0 / 3.0) / 5.0);
-    assert_eq!(report.essential_gaps, 1);
+    // The explanation behind the rows: CODE's assessor observation and ARCH's.
+    let observation = 0.8 * d(180.0, 540.0);
+    let arch_observation = 0.8 * d(60.0, 540.0);
 
     let code = &report.rows[0];
     assert_eq!(
@@ -235,70 +160,17 @@ fn bo_as_team_lead() {
         .person_report(&key(fixture::BO), as_of())
         .expect("report");
     assert_eq!(report.roles, [role("team-lead")]);
-    let lead_observation = 0.8 * d(60.0, 540.0);
-    check_report(
-        &report,
-        &[
-            // Manager 3 (0.3) + observation 3 (0.741); self 4 is a rating only.
-            Row {
-                capability: "LEAD",
-                required: 3,
-                achieved: Some(3),
-                gap: 0,
-                confidence: (1.0 - 0.7 * (1.0 - lead_observation)) * 0.96,
-                stale: false,
-            },
-            // Manager 2 at 0.3 = θ(2).
-            Row {
-                capability: "COAC",
-                required: 3,
-                achieved: Some(2),
-                gap: 1,
-                confidence: 0.3 * 0.8,
-                stale: true,
-            },
-            // Peer 3 today (0.3) + coaching 2 (0.2 · ½): support(2) = 0.4, support(3) = 0.3 < 0.6.
-            Row {
-                capability: "FDBK",
-                required: 3,
-                achieved: Some(2),
-                gap: 1,
-                confidence: (1.0 - 0.7 * 0.9) * 0.96,
-                stale: false,
-            },
-            // E-learning two half-lives ago: 0.3 · ¼ = 0.075.
-            Row {
-                capability: "PLAN",
-                required: 3,
-                achieved: None,
-                gap: 3,
-                confidence: 0.075 * 0.8,
-                stale: true,
-            },
-            // Practical 3 (0.5 · ½) + attendance 1 (0.2 · ½): support(1) = 0.35, support(2) = 0.25.
-            Row {
-                capability: "STKH",
-                required: 3,
-                achieved: Some(1),
-                gap: 2,
-                confidence: (1.0 - 0.75 * 0.9) * 0.8,
-                stale: true,
-            },
-            Row {
-                capability: "DECI",
-                required: 3,
-                achieved: None,
-                gap: 3,
-                confidence: 0.0,
-                stale: false,
-            },
-        ],
+    expected::check_report(
+        &json(&report),
+        &expected::bo_as_team_lead(),
+        &statement_id(&org),
     );
-    assert_close(
-        report.fit,
-        (1.0 + 2.0 / 3.0 + 2.0 / 3.0 + 0.0 + 1.0 / 3.0 + 0.0) / 6.0,
-    );
-    assert_eq!(report.essential_gaps, 1, "FDBK is essential");
+    // He holds one role: his report over every role is his gap report against it.
+    let gap = org
+        .reports(&ledger)
+        .gap_report(&key(fixture::BO), &role("team-lead"), as_of())
+        .expect("report");
+    assert_eq!(json(&gap)["rows"], json(&report)["rows"]);
     assert_eq!(
         (report.rows[0].self_level, report.rows[0].manager_level),
         (lvl(4), lvl(3))
@@ -434,6 +306,19 @@ fn heatmaps() {
     let org = Organisation::personas();
     let ledger = org.ledger();
     let reports = org.reports(&ledger);
+    for want in expected::heatmaps() {
+        let map = reports
+            .heatmap(
+                &Team::Role {
+                    role: role(want.role),
+                },
+                as_of(),
+            )
+            .expect("heatmap");
+        expected::check_heatmap(&json(&map), &want);
+        // With the personas only, the personas are everyone.
+        assert_eq!(map.people.len(), want.personas.len(), "{}", want.role);
+    }
     let engineers = reports
         .heatmap(
             &Team::Role {
@@ -718,6 +603,28 @@ fn the_generated_organisation() {
                 .iter()
                 .all(|row| row.len() == map.capabilities.len())
         );
+    }
+    // The personas' numbers hold among the generated people (what the end-to-end test
+    // checks over HTTP).
+    for want in [
+        expected::ana_as_senior_engineer(),
+        expected::bo_as_team_lead(),
+    ] {
+        let report = reports
+            .gap_report(&key(want.person), &role(want.role), org.as_of)
+            .expect("report");
+        expected::check_report(&json(&report), &want, &statement_id(&org));
+    }
+    for want in expected::heatmaps() {
+        let map = reports
+            .heatmap(
+                &Team::Role {
+                    role: role(want.role),
+                },
+                org.as_of,
+            )
+            .expect("heatmap");
+        expected::check_heatmap(&json(&map), &want);
     }
     // Another seed, another organisation.
     let other = Organisation::new(fixture::Options {

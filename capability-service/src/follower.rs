@@ -18,11 +18,12 @@
 use std::collections::BTreeMap;
 
 use capability_engine::{Derivation, Ledger, StoredStatement, match_statement};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::ServiceError;
-use crate::ledger_store::{Generation, LedgerCursor, LedgerStore, by_person};
+use crate::ledger_store::{Generation, LedgerCursor, LedgerStore, Retired, by_person};
 use crate::model::{GROUP, KIND_MODEL, Model, ModelStore};
 use crate::ports::{Records, StatementSource, Tenant};
 
@@ -30,6 +31,13 @@ pub use crate::ledger_store::KIND_LEDGER;
 
 /// Statements read per batch; the cursor is written once per batch.
 pub const BATCH: usize = 500;
+
+/// How long a retired generation's records are kept: longer than any report takes, so one
+/// that read the cursor just before the switch still finds its generation whole.
+pub const RETIRED_GRACE: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+
+/// Records of retired generations deleted per catch-up at most, so a catch-up stays short.
+pub const DELETE_BUDGET: usize = 5_000;
 
 /// The whole ledger of the generation reports read, with its position in the stream.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -60,6 +68,10 @@ pub struct SyncReport {
     /// Evidence items in the generation worked on, retracted or not (see
     /// [`Generation::items`]).
     pub ledger_items: usize,
+    /// Records of retired generations deleted by this run.
+    pub retired_records_deleted: usize,
+    /// Retired generations whose records are not all deleted yet.
+    pub retired_generations: usize,
 }
 
 /// Reads the whole ledger of the generation reports read, and the cursor record's version.
@@ -94,6 +106,7 @@ pub async fn sync_tenant(
     records: &dyn Records,
     source: &dyn StatementSource,
     tenant: Tenant,
+    now: DateTime<Utc>,
 ) -> Result<SyncReport, ServiceError> {
     // Most tenants have no rules: one record read, and nothing more, for them.
     let rules_record = records
@@ -126,10 +139,14 @@ pub async fn sync_tenant(
         .is_some_and(|g| g.derived_from == key);
     if serving_current {
         // The model went back to what is served: a build for the other one is dropped.
-        if cursor.building.take().is_some() {
+        if let Some(dropped) = cursor.building.take() {
+            retire(&mut cursor, dropped, now);
             dirty = true;
         }
     } else if !building_current {
+        if let Some(dropped) = cursor.building.take() {
+            retire(&mut cursor, dropped, now);
+        }
         cursor.building = Some(Generation::new(cursor.generations, key));
         cursor.generations += 1;
         dirty = true;
@@ -167,6 +184,9 @@ pub async fn sync_tenant(
         generation.statements += batch.statements.len() as u64;
         generation.items += added as u64;
         if promote {
+            if let Some(replaced) = cursor.serving.take() {
+                retire(&mut cursor, replaced, now);
+            }
             cursor.serving = cursor.building.take();
         }
         let Some(new_version) = store.put_cursor(&cursor, version).await? else {
@@ -182,7 +202,51 @@ pub async fn sync_tenant(
     let worked_on = cursor.building.as_ref().or(cursor.serving.as_ref());
     report.cursor = worked_on.and_then(|g| g.cursor.clone());
     report.ledger_items = worked_on.map_or(0, |g| g.items as usize);
+    if !report.contended {
+        delete_retired(&store, &mut cursor, version, now, &mut report).await?;
+    }
+    report.retired_generations = cursor.retired.len();
     Ok(report)
+}
+
+fn retire(cursor: &mut LedgerCursor, generation: Generation, now: DateTime<Utc>) {
+    cursor.retired.push(Retired {
+        generation,
+        at: now,
+    });
+}
+
+/// Deletes the records of generations retired more than [`RETIRED_GRACE`] ago, within
+/// [`DELETE_BUDGET`], and forgets the ones found empty.
+async fn delete_retired(
+    store: &LedgerStore<'_>,
+    cursor: &mut LedgerCursor,
+    version: Option<u64>,
+    now: DateTime<Utc>,
+    report: &mut SyncReport,
+) -> Result<(), ServiceError> {
+    let mut emptied = Vec::new();
+    let mut budget = DELETE_BUDGET;
+    for retired in &cursor.retired {
+        if retired.at + RETIRED_GRACE > now || budget == 0 {
+            continue;
+        }
+        let (spent, done) = store.delete_generation(&retired.generation, budget).await?;
+        budget = budget.saturating_sub(spent);
+        report.retired_records_deleted += spent;
+        if done {
+            emptied.push(retired.generation.number);
+        }
+    }
+    if emptied.is_empty() {
+        return Ok(());
+    }
+    cursor
+        .retired
+        .retain(|r| !emptied.contains(&r.generation.number));
+    // Lost to another writer: the next run finds the generation empty and forgets it then.
+    store.put_cursor(cursor, version).await?;
+    Ok(())
 }
 
 /// Matches a batch and merges it into the people's and retraction records: the evidence

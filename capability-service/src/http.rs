@@ -64,9 +64,18 @@ pub fn router(service: CapabilityService) -> Router {
             "/capabilities/people/report",
             get(crate::reports::person_report),
         )
+        .route(
+            "/capabilities/managers/heatmap",
+            get(crate::reports::manager_heatmap),
+        )
+        .route(
+            "/capabilities/people/progression",
+            get(crate::reports::progression),
+        )
         .route("/capabilities/stale", get(crate::reports::stale))
         .route("/capabilities/profile", get(crate::profile::serve))
         .route("/capabilities/records", post(crate::recording::post_record))
+        .merge(crate::pages::router())
         .with_state(service)
 }
 
@@ -352,21 +361,29 @@ pub(crate) fn params(query: Option<String>) -> Result<HashMap<String, String>, S
 /// `agent`: an xAPI Agent object (JSON) with an inverse functional identifier (xAPI Data
 /// §2.4.2.1), or a person key such as `mbox:mailto:ana@example.org`.
 pub(crate) fn person(params: &HashMap<String, String>) -> Result<PersonKey, ServiceError> {
-    let Some(text) = params.get("agent") else {
+    person_named(params, "agent")
+}
+
+/// A required person parameter, written as `agent` is (see [`person`]).
+pub(crate) fn person_named(
+    params: &HashMap<String, String>,
+    name: &str,
+) -> Result<PersonKey, ServiceError> {
+    let Some(text) = params.get(name) else {
         return Err(ServiceError::invalid(
-            "agent",
+            name,
             "required",
-            "agent is required",
+            format!("{name} is required"),
         ));
     };
     let value = if text.trim_start().starts_with('{') {
         serde_json::from_str::<serde_json::Value>(text)
-            .map_err(|e| ServiceError::invalid("agent", "json", e.to_string()))?
+            .map_err(|e| ServiceError::invalid(name, "json", e.to_string()))?
     } else {
         serde_json::Value::String(text.clone())
     };
     serde_json::from_value(value)
-        .map_err(|e| ServiceError::invalid("agent", "agent-ifi", e.to_string()))
+        .map_err(|e| ServiceError::invalid(name, "agent-ifi", e.to_string()))
 }
 
 /// `as_of`: an RFC 3339 timestamp; now when absent.
@@ -374,18 +391,28 @@ pub(crate) fn as_of(
     service: &CapabilityService,
     params: &HashMap<String, String>,
 ) -> Result<DateTime<Utc>, ServiceError> {
-    match params.get("as_of") {
-        None => Ok(service.now()),
-        Some(text) => DateTime::parse_from_rfc3339(text)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|e| {
-                ServiceError::invalid(
-                    "as_of",
-                    "rfc3339",
-                    format!("as_of is not an RFC 3339 timestamp: {e}"),
-                )
-            }),
-    }
+    Ok(time_param(params, "as_of")?.unwrap_or_else(|| service.now()))
+}
+
+/// An optional RFC 3339 timestamp parameter.
+pub(crate) fn time_param(
+    params: &HashMap<String, String>,
+    name: &str,
+) -> Result<Option<DateTime<Utc>>, ServiceError> {
+    params
+        .get(name)
+        .map(|text| {
+            DateTime::parse_from_rfc3339(text)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| {
+                    ServiceError::invalid(
+                        name,
+                        "rfc3339",
+                        format!("{name} is not an RFC 3339 timestamp: {e}"),
+                    )
+                })
+        })
+        .transpose()
 }
 
 pub(crate) fn role_id(id: String) -> Result<RoleId, ServiceError> {

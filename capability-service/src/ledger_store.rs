@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use bytes::Bytes;
 use capability_engine::{Derivation, Evidence, Ledger, PersonKey, Retraction, RuleSet};
+use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
@@ -51,6 +52,17 @@ pub struct LedgerCursor {
     pub building: Option<Generation>,
     /// Generations started so far: the next one's number.
     pub generations: u64,
+    /// Generations no longer served or built, whose records are deleted once no report
+    /// started before their retirement can still be reading them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retired: Vec<Retired>,
+}
+
+/// A generation taken out of service, and when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Retired {
+    pub generation: Generation,
+    pub at: DateTime<Utc>,
 }
 
 /// One derivation of the ledger, from one set of rules and one catalog.
@@ -327,6 +339,97 @@ impl LedgerStore<'_> {
             }
         }
         Ok(ledger)
+    }
+
+    /// Deletes up to `budget` records of a retired generation: each person's evidence, the
+    /// people index and the retractions. How many were deleted, and whether nothing of it is
+    /// left; a pass cut short by the budget resumes where it stopped, since deleted records
+    /// are no longer listed.
+    pub async fn delete_generation(
+        &self,
+        generation: &Generation,
+        budget: usize,
+    ) -> Result<(usize, bool), ServiceError> {
+        let prefix = generation.prefix();
+        let mut deleted = 0;
+        for bucket in 0..=u8::MAX {
+            let people = format!("{prefix}-people-{bucket:02x}");
+            let retractions = format!("{prefix}-r-{bucket:02x}");
+            loop {
+                if deleted >= budget {
+                    return Ok((deleted, false));
+                }
+                let page = self
+                    .records
+                    .list(
+                        self.tenant,
+                        KIND_PEOPLE,
+                        &people,
+                        None,
+                        PAGE.min(budget - deleted),
+                    )
+                    .await?;
+                if page.is_empty() {
+                    break;
+                }
+                for (hash, indexed) in page {
+                    let group = format!("{prefix}-p-{hash}");
+                    let evidence = self
+                        .records
+                        .get(self.tenant, KIND_EVIDENCE, &group, ID_EVIDENCE)
+                        .await?;
+                    if let Some(evidence) = evidence {
+                        let gone = self
+                            .records
+                            .delete(
+                                self.tenant,
+                                KIND_EVIDENCE,
+                                &group,
+                                ID_EVIDENCE,
+                                evidence.version,
+                            )
+                            .await?;
+                        deleted += usize::from(gone);
+                    }
+                    // The index entry last, so an interrupted pass finds the person again.
+                    self.records
+                        .delete(self.tenant, KIND_PEOPLE, &people, &hash, indexed.version)
+                        .await?;
+                    deleted += 1;
+                }
+            }
+            loop {
+                if deleted >= budget {
+                    return Ok((deleted, false));
+                }
+                let page = self
+                    .records
+                    .list(
+                        self.tenant,
+                        KIND_RETRACTION,
+                        &retractions,
+                        None,
+                        PAGE.min(budget - deleted),
+                    )
+                    .await?;
+                if page.is_empty() {
+                    break;
+                }
+                for (id, record) in page {
+                    self.records
+                        .delete(
+                            self.tenant,
+                            KIND_RETRACTION,
+                            &retractions,
+                            &id,
+                            record.version,
+                        )
+                        .await?;
+                    deleted += 1;
+                }
+            }
+        }
+        Ok((deleted, true))
     }
 
     async fn index(

@@ -5,6 +5,7 @@
 //! Decisions are the pure `capability-engine`'s; this crate does the I/O, and only through
 //! the [`ports`] the binary provides. **It never imports `lrs`.**
 
+pub mod admission;
 pub mod badges;
 mod error;
 pub mod follower;
@@ -12,6 +13,7 @@ mod http;
 pub mod import;
 pub mod ledger_store;
 pub mod model;
+mod pages;
 pub mod ports;
 pub mod profile;
 pub mod recording;
@@ -165,6 +167,7 @@ impl CapabilityService {
             self.inner.records.as_ref(),
             self.inner.source.as_ref(),
             tenant,
+            self.now(),
         )
         .await
     }

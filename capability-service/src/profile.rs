@@ -2,14 +2,17 @@
 //! record people make without an authoring tool — coaching, mentoring, in-person attendance,
 //! workplace observation and self / manager / peer / assessor assessments — built from the
 //! same definitions the recorder writes statements from, and a validator of the subset of
-//! template rules the profile uses (Part Three §2.1, Statement Template validation).
+//! template rules the profile uses (Part Three §2.1, Statement Template validation). The
+//! profile's own extensions publish their values' JSON Schema (`inlineSchema`, Part Two §7.2);
+//! [`crate::admission`] applies both to statements that claim the profile.
 //!
 //! The verbs, activity types and extensions are the ones `capability-engine`'s `vocab` matches
 //! (ADL, Tin Can, TLA and Proficio's namespace); the profile introduces no verb of its own.
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use capability_engine::vocab;
+use capability_engine::ids::MAX_LEVEL;
+use capability_engine::{RaterClass, vocab};
 use serde_json::{Map, Value, json};
 
 /// The profile's IRI: Proficio's capability namespace without its trailing slash.
@@ -388,6 +391,9 @@ impl Template {
         out.insert("inScheme".into(), json!(version_id()));
         out.insert("prefLabel".into(), json!({"en": self.label}));
         out.insert("definition".into(), json!({"en": self.definition}));
+        // Each record is one statement on its own, with no registration or Pattern: an
+        // Implied Pattern, which Part Two §9.0 allows only for templates allowed solo.
+        out.insert("allowedSolo".into(), json!(true));
         out.insert("verb".into(), json!(self.verb));
         if let Some(object_type) = self.object_activity_type {
             out.insert("objectActivityType".into(), json!(object_type));
@@ -420,6 +426,20 @@ impl Template {
     /// Checks a statement against the template's determining properties and rules
     /// (Profiles Part Three §2.1): every violation found.
     pub fn check(&self, statement: &Value) -> Vec<TemplateViolation> {
+        let mut out = self.check_determining(statement);
+        out.extend(self.check_rules(statement));
+        out
+    }
+
+    /// Whether the statement has every determining property of the template: its verb,
+    /// object activity type and context activity types (Part Two §8.0). A statement that has
+    /// them and claims the profile version must follow the template's rules.
+    pub fn determines(&self, statement: &Value) -> bool {
+        self.check_determining(statement).is_empty()
+    }
+
+    /// The determining properties the statement lacks.
+    pub fn check_determining(&self, statement: &Value) -> Vec<TemplateViolation> {
         let mut out = Vec::new();
         let mut fail = |location: &str, message: String| {
             out.push(TemplateViolation {
@@ -455,6 +475,18 @@ impl Template {
                 );
             }
         }
+        out
+    }
+
+    /// The template's rules the statement breaks (Part Two §8.1).
+    pub fn check_rules(&self, statement: &Value) -> Vec<TemplateViolation> {
+        let mut out = Vec::new();
+        let mut fail = |location: &str, message: String| {
+            out.push(TemplateViolation {
+                location: location.to_owned(),
+                message,
+            })
+        };
         for rule in &self.rules {
             let values = match select(&rule.location, statement) {
                 Ok(values) => values,
@@ -494,18 +526,89 @@ impl Template {
     }
 }
 
+/// One of the profile's own extensions (Part Two §7.2): all are context extensions, and each
+/// says what its values are with a JSON Schema, published as its `inlineSchema`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExtensionConcept {
+    /// The IRI, used as the extension key in statements.
+    pub id: &'static str,
+    pub label: &'static str,
+    pub definition: &'static str,
+    pub schema: Value,
+}
+
+/// The dialect of the inline schemas. Part Two §7.2 asks only for "a legal JSON Schema"; naming
+/// the draft in `$schema` lets any reader pick the same rules this server applies.
+pub const SCHEMA_DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
+
+/// The profile's own extensions, in the order the document lists them.
+pub fn extensions() -> Vec<ExtensionConcept> {
+    let assessment_types: Vec<&str> = RaterClass::ALL
+        .into_iter()
+        .filter(|c| *c != RaterClass::ELearning)
+        .map(RaterClass::as_str)
+        .collect();
+    vec![
+        ExtensionConcept {
+            id: vocab::EXT_SESSION_KIND,
+            label: "Session kind",
+            definition: "The kind of session: coaching, mentoring, observation or in-person",
+            schema: json!({
+                "$schema": SCHEMA_DIALECT,
+                "type": "string",
+                "enum": SESSION_KINDS,
+            }),
+        },
+        ExtensionConcept {
+            id: vocab::EXT_ASSESSMENT_TYPE,
+            label: "Assessment type",
+            definition: "Who assessed the capability level: self, manager, peer, assessor, coach, mentor or instructor",
+            schema: json!({
+                "$schema": SCHEMA_DIALECT,
+                "type": "string",
+                "enum": assessment_types,
+            }),
+        },
+        ExtensionConcept {
+            id: vocab::EXT_LEVEL,
+            label: "Capability level",
+            definition: "A level of the capability's scale: an integer, or an IRI ending in /<level>",
+            // The two forms the engine reads a level from (`LevelSource::Extension`): a number
+            // with no fraction, or a string whose last path segment is the level.
+            schema: json!({
+                "$schema": SCHEMA_DIALECT,
+                "oneOf": [
+                    {"type": "integer", "minimum": 1, "maximum": MAX_LEVEL},
+                    {"type": "string", "pattern": format!("(^|/)0*[1-{MAX_LEVEL}]$")},
+                ],
+            }),
+        },
+    ]
+}
+
+/// The values of the `session-kind` extension the engine gives a meaning to (`rater.rs`).
+pub const SESSION_KINDS: [&str; 4] = ["coaching", "mentoring", "observation", "in-person"];
+
+// The level pattern names the levels as one digit.
+const _: () = assert!(MAX_LEVEL <= 9);
+
 /// The whole profile document (Part Two §6.0).
 pub fn document() -> Value {
     let version = version_id();
-    let own_extension = |id: &str, label: &str, definition: &str| {
-        json!({
-            "id": id,
-            "type": "ContextExtension",
-            "inScheme": version,
-            "prefLabel": {"en": label},
-            "definition": {"en": definition},
+    let concepts: Vec<Value> = extensions()
+        .into_iter()
+        .map(|extension| {
+            json!({
+                "id": extension.id,
+                "type": "ContextExtension",
+                "inScheme": version,
+                "prefLabel": {"en": extension.label},
+                "definition": {"en": extension.definition},
+                // Part Two §7.2: "a string that contains a legal JSON Schema".
+                "inlineSchema": extension.schema.to_string(),
+            })
         })
-    };
+        .collect();
     json!({
         "@context": PROFILES_CONTEXT,
         "id": profile_id(),
@@ -515,14 +618,7 @@ pub fn document() -> Value {
         "definition": {"en": "Statements Proficio counts as evidence of capabilities and that people record without an authoring tool: coaching and mentoring sessions, in-person attendance, workplace observations and self, manager, peer and assessor assessments. Verbs and activity types are those of ADL, Tin Can and the TLA competency profiles."},
         "author": {"type": "Organization", "name": "Proficio"},
         "versions": [{"id": version, "generatedAtTime": VERSION_GENERATED_AT}],
-        "concepts": [
-            own_extension(vocab::EXT_SESSION_KIND, "Session kind",
-                "The kind of session: coaching, mentoring, observation or in-person"),
-            own_extension(vocab::EXT_ASSESSMENT_TYPE, "Assessment type",
-                "Who assessed the capability level: self, manager, peer, assessor, coach, mentor or instructor"),
-            own_extension(vocab::EXT_LEVEL, "Capability level",
-                "A level of the capability's scale: an integer, or an IRI ending in /<level>"),
-        ],
+        "concepts": concepts,
         "templates": RecordKind::ALL.iter().map(|k| k.template().to_json()).collect::<Vec<_>>(),
     })
 }

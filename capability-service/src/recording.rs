@@ -539,6 +539,36 @@ fn verb_display(verb: &str) -> &'static str {
     }
 }
 
+/// What recording a session or assessment wrote.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Recorded {
+    pub kind: &'static str,
+    /// The profile template the statements follow.
+    pub template: String,
+    /// The ids of the statements written.
+    pub statements: Vec<Value>,
+}
+
+impl CapabilityService {
+    /// Parses a record request (the body of `POST /capabilities/records`) against the tenant's
+    /// catalog and writes its statements to the sink.
+    pub async fn record(&self, tenant: Tenant, body: &[u8]) -> Result<Recorded, ServiceError> {
+        let model = self.store(tenant).model().await?;
+        let record = RecordRequest::parse(body, &model.catalog)?;
+        let statements = record.statements();
+        let ids = statements
+            .iter()
+            .filter_map(|s| s.get("id").cloned())
+            .collect();
+        self.record_statements(tenant, statements).await?;
+        Ok(Recorded {
+            kind: record.kind.as_str(),
+            template: record.kind.template_id(),
+            statements: ids,
+        })
+    }
+}
+
 /// `POST /capabilities/records`.
 pub(crate) async fn post_record(
     State(service): State<CapabilityService>,
@@ -546,23 +576,8 @@ pub(crate) async fn post_record(
     body: Bytes,
 ) -> Result<Response, ServiceError> {
     let caller = crate::http::manager(&service, &headers).await?;
-    let model = service.store(caller.tenant).model().await?;
-    let record = RecordRequest::parse(&body, &model.catalog)?;
-    let statements = record.statements();
-    let ids: Vec<Value> = statements
-        .iter()
-        .filter_map(|s| s.get("id").cloned())
-        .collect();
-    service.record_statements(caller.tenant, statements).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({
-            "kind": record.kind.as_str(),
-            "template": record.kind.template_id(),
-            "statements": ids,
-        })),
-    )
-        .into_response())
+    let recorded = service.record(caller.tenant, &body).await?;
+    Ok((StatusCode::CREATED, Json(recorded)).into_response())
 }
 
 #[cfg(test)]

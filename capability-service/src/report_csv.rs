@@ -3,6 +3,7 @@
 
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use capability_engine::report::Progression;
 use capability_engine::{GapReport, Heatmap, Level};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
@@ -89,6 +90,40 @@ impl Csv {
                 ]);
             }
         }
+        Csv { header, rows }
+    }
+
+    /// One row per point of the progression (a date where something changed, and the span's
+    /// ends).
+    pub fn progression(progression: &Progression) -> Csv {
+        let header = vec![
+            "person",
+            "capability",
+            "at",
+            "level",
+            "evidence_level",
+            "self_level",
+            "manager_level",
+            "confidence",
+            "stale",
+        ];
+        let rows = progression
+            .points
+            .iter()
+            .map(|p| {
+                vec![
+                    progression.person.to_string(),
+                    progression.capability.to_string(),
+                    time(p.at),
+                    level(p.level),
+                    level(p.evidence_level),
+                    level(p.self_level),
+                    level(p.manager_level),
+                    p.confidence.to_string(),
+                    p.stale.to_string(),
+                ]
+            })
+            .collect();
         Csv { header, rows }
     }
 

@@ -1,8 +1,9 @@
 //! Reports over the persisted ledger, each reading only the people it is about: assessments,
 //! a gap report and a person's report over every role held (one person), a role's heatmap
-//! (the role's people), the stale-evidence and reassessment report (one person, or everyone
-//! holding a role). JSON is the engine's types as it serialises them; `format=csv` gives
-//! the tabular reports as CSV (RFC 4180).
+//! (the role's people) and a manager's (their reports), a person's progression in one
+//! capability, the stale-evidence and reassessment report (one person, or everyone holding
+//! a role). JSON is the engine's types as it serialises them; `format=csv` gives the tabular
+//! reports as CSV (RFC 4180).
 
 use std::collections::HashMap;
 
@@ -10,9 +11,10 @@ use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use capability_engine::report::{Progression, Span};
 use capability_engine::{
-    Assessment, Days, Evaluator, GapReport, Heatmap, Ledger, PersonKey, Reports, RoleId, RuleSet,
-    StaleReport, Team,
+    Assessment, CapabilityId, Days, Evaluator, GapReport, Heatmap, Ledger, PersonKey, Reports,
+    RoleId, RuleSet, StaleReport, Team,
 };
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -20,7 +22,7 @@ use serde_json::json;
 
 use crate::CapabilityService;
 use crate::error::ServiceError;
-use crate::http::{as_of, params, person, reader, role_id};
+use crate::http::{as_of, params, person, person_named, reader, role_id, time_param};
 use crate::ledger_store::LedgerStore;
 use crate::model::Model;
 use crate::report_csv::Csv;
@@ -143,6 +145,80 @@ impl CapabilityService {
             .map_err(|e| ServiceError::engine(e, ""))
     }
 
+    /// The people reporting to `manager` at `as_of` × the capabilities their roles require,
+    /// reading only those people.
+    pub async fn manager_heatmap(
+        &self,
+        tenant: crate::ports::Tenant,
+        manager: &PersonKey,
+        as_of: DateTime<Utc>,
+    ) -> Result<Heatmap, ServiceError> {
+        let model = self.store(tenant).model().await?;
+        let people = model.assignments.reports_of(manager, as_of);
+        let (model, ledger) = self.view(tenant, &people).await?;
+        let team = Team::People {
+            people: model
+                .assignments
+                .reports_of(manager, as_of)
+                .into_iter()
+                .cloned()
+                .collect(),
+        };
+        reports(&model, &ledger)
+            .heatmap(&team, as_of)
+            .map_err(|e| ServiceError::engine(e, ""))
+    }
+
+    /// `person`'s progression in `capability`, reading only that person's evidence.
+    pub async fn progression(
+        &self,
+        tenant: crate::ports::Tenant,
+        person: &PersonKey,
+        capability: &CapabilityId,
+        span: Span,
+    ) -> Result<Progression, ServiceError> {
+        let (model, ledger) = self.view(tenant, &[person]).await?;
+        if model.catalog.capability(capability).is_err() {
+            return Err(ServiceError::not_found("capability"));
+        }
+        reports(&model, &ledger)
+            .progression(person, capability, span)
+            .map_err(|e| ServiceError::engine(e, ""))
+    }
+
+    /// The names of `capabilities` in the tenant's catalog (the id when a capability has
+    /// since left it), in the same order.
+    pub async fn capability_names(
+        &self,
+        tenant: crate::ports::Tenant,
+        capabilities: &[CapabilityId],
+    ) -> Result<Vec<String>, ServiceError> {
+        let model = self.store(tenant).model().await?;
+        Ok(capabilities
+            .iter()
+            .map(|id| {
+                model
+                    .catalog
+                    .capability(id)
+                    .map_or_else(|_| id.to_string(), |c| c.name().to_owned())
+            })
+            .collect())
+    }
+
+    /// A role's name, for titles.
+    pub async fn role_name(
+        &self,
+        tenant: crate::ports::Tenant,
+        role: &RoleId,
+    ) -> Result<String, ServiceError> {
+        let model = self.store(tenant).model().await?;
+        model
+            .roles
+            .get(role)
+            .map(|r| r.name().to_owned())
+            .map_err(|_| ServiceError::not_found("role"))
+    }
+
     /// The stale report of `person`, or of everyone holding a role at `as_of` when `None`.
     pub async fn stale(
         &self,
@@ -200,7 +276,7 @@ fn reports<'a>(model: &'a Model, ledger: &'a Ledger) -> Reports<'a> {
 }
 
 /// `format`: `json` (the default) or `csv`.
-fn format(params: &HashMap<String, String>) -> Result<Format, ServiceError> {
+pub(crate) fn format(params: &HashMap<String, String>) -> Result<Format, ServiceError> {
     match params.get("format").map(String::as_str) {
         None | Some("json") => Ok(Format::Json),
         Some("csv") => Ok(Format::Csv),
@@ -210,6 +286,46 @@ fn format(params: &HashMap<String, String>) -> Result<Format, ServiceError> {
             format!("format is json or csv, not {other}"),
         )),
     }
+}
+
+/// The span of a progression: `from` and `to` (RFC 3339; `to` defaults to now) and `step`
+/// (days between regular samples).
+pub(crate) fn span(
+    service: &CapabilityService,
+    params: &HashMap<String, String>,
+) -> Result<Span, ServiceError> {
+    let from = time_param(params, "from")?;
+    let to = time_param(params, "to")?.unwrap_or_else(|| service.now());
+    let step = match params.get("step") {
+        None => None,
+        Some(text) => {
+            let days = text.parse::<f64>().map_err(|_| {
+                ServiceError::invalid(
+                    "step",
+                    "days",
+                    format!("step is a number of days, not {text}"),
+                )
+            })?;
+            Some(
+                Days::new(days)
+                    .map_err(|e| ServiceError::invalid("step", e.rule(), e.message().to_owned()))?,
+            )
+        }
+    };
+    Ok(Span { from, to, step })
+}
+
+/// `capability`: a capability id of the tenant's catalog.
+pub(crate) fn capability(params: &HashMap<String, String>) -> Result<CapabilityId, ServiceError> {
+    let Some(text) = params.get("capability") else {
+        return Err(ServiceError::invalid(
+            "capability",
+            "required",
+            "capability is required",
+        ));
+    };
+    CapabilityId::parse(text.as_str())
+        .map_err(|e| ServiceError::invalid("capability", e.rule(), e.message().to_owned()))
 }
 
 /// `horizon_days`: a non-negative number of days.
@@ -320,5 +436,44 @@ pub(crate) async fn stale(
     Ok(match format {
         Format::Json => Json(reports).into_response(),
         Format::Csv => Csv::stale(&reports).into_response(),
+    })
+}
+
+pub(crate) async fn manager_heatmap(
+    State(service): State<CapabilityService>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ServiceError> {
+    let caller = reader(&service, &headers).await?;
+    let params = params(query)?;
+    let format = format(&params)?;
+    let manager = person_named(&params, "manager")?;
+    let as_of = as_of(&service, &params)?;
+    let map = service
+        .manager_heatmap(caller.tenant, &manager, as_of)
+        .await?;
+    Ok(match format {
+        Format::Json => Json(map).into_response(),
+        Format::Csv => Csv::heatmap(&map).into_response(),
+    })
+}
+
+pub(crate) async fn progression(
+    State(service): State<CapabilityService>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ServiceError> {
+    let caller = reader(&service, &headers).await?;
+    let params = params(query)?;
+    let format = format(&params)?;
+    let person = person_named(&params, "person")?;
+    let capability = capability(&params)?;
+    let span = span(&service, &params)?;
+    let progression = service
+        .progression(caller.tenant, &person, &capability, span)
+        .await?;
+    Ok(match format {
+        Format::Json => Json(progression).into_response(),
+        Format::Csv => Csv::progression(&progression).into_response(),
     })
 }

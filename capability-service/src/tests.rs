@@ -178,6 +178,8 @@ struct Harness {
     records: Arc<MemoryRecords>,
     source: Arc<MemorySource>,
     org: Organisation,
+    /// The service's "now": the fixture's date until a test moves it.
+    now: Arc<Mutex<chrono::DateTime<chrono::Utc>>>,
 }
 
 fn harness() -> Harness {
@@ -201,20 +203,22 @@ fn harness() -> Harness {
         (READER_A, caller(A, false, true)),
         (ADMIN_B, caller(B, true, true)),
     ]));
-    let as_of = org.as_of;
+    let now = Arc::new(Mutex::new(org.as_of));
+    let clock = now.clone();
     let service = CapabilityService::new(
         Ports {
             records: records.clone(),
             source: source.clone(),
             authority: Arc::new(keys),
         },
-        Arc::new(move || as_of),
+        Arc::new(move || *clock.lock().unwrap()),
     );
     Harness {
         service,
         records,
         source,
         org,
+        now,
     }
 }
 
@@ -765,6 +769,89 @@ async fn the_old_generation_is_served_until_the_new_one_catches_up() {
         .gap_report(&assignment.person, &assignment.role, h.org.as_of)
         .unwrap();
     assert_eq!(after, serde_json::to_value(&expected).unwrap());
+}
+
+impl MemoryRecords {
+    /// Records of the ledger kinds whose group starts with `prefix`.
+    fn ledger_records_under(&self, prefix: &str) -> usize {
+        let kinds = [
+            ledger_store::KIND_EVIDENCE,
+            ledger_store::KIND_PEOPLE,
+            ledger_store::KIND_RETRACTION,
+        ];
+        self.map
+            .lock()
+            .unwrap()
+            .keys()
+            .filter(|(_, kind, group, _)| {
+                kinds.contains(&kind.as_str()) && group.starts_with(&format!("{prefix}-"))
+            })
+            .count()
+    }
+}
+
+#[tokio::test]
+async fn a_replaced_generation_is_deleted_after_the_grace_period() {
+    let h = harness();
+    h.put_model().await;
+    h.call("POST", "/capabilities/sync", ADMIN_A, None).await;
+    let (cursor, _) = h.store().cursor().await.unwrap().unwrap();
+    let first = cursor.serving.unwrap();
+    let first_records = h.records.ledger_records_under(&first.prefix());
+    assert!(first_records >= 10, "{first_records}");
+
+    let kept = vec![fixture::rule_specs()[0].clone()];
+    let body = serde_json::to_value(&kept).unwrap();
+    h.call("PUT", "/capabilities/rules", ADMIN_A, Some(body))
+        .await;
+    let (_, report) = h.call("POST", "/capabilities/sync", ADMIN_A, None).await;
+    assert_eq!(report["rederived"], json!(true), "{report}");
+    assert_eq!(report["retired_generations"], json!(1), "{report}");
+    assert_eq!(report["retired_records_deleted"], json!(0), "{report}");
+    let (cursor, _) = h.store().cursor().await.unwrap().unwrap();
+    let second = cursor.serving.clone().unwrap();
+    assert_ne!(second.prefix(), first.prefix());
+    assert_eq!(cursor.retired[0].generation, first);
+    // Within the grace period a report that read the old cursor still finds it whole.
+    assert_eq!(
+        h.records.ledger_records_under(&first.prefix()),
+        first_records
+    );
+
+    *h.now.lock().unwrap() += follower::RETIRED_GRACE + chrono::TimeDelta::seconds(1);
+    let (_, report) = h.call("POST", "/capabilities/sync", ADMIN_A, None).await;
+    assert_eq!(
+        report["retired_records_deleted"],
+        json!(first_records),
+        "{report}"
+    );
+    assert_eq!(report["retired_generations"], json!(0), "{report}");
+    assert_eq!(h.records.ledger_records_under(&first.prefix()), 0);
+    let (cursor, _) = h.store().cursor().await.unwrap().unwrap();
+    assert!(cursor.retired.is_empty());
+    assert_eq!(cursor.serving.unwrap(), second);
+    let rules = capability_engine::RuleSet::new(kept, &h.org.catalog).unwrap();
+    let derived = Ledger::derive(&rules, &h.org.catalog, &h.org.statements).0;
+    assert_eq!(h.stored_ledger().await, derived, "the served one is intact");
+
+    // A build dropped because the rules went back is retired too.
+    let body = serde_json::to_value(fixture::rule_specs()).unwrap();
+    h.call("PUT", "/capabilities/rules", ADMIN_A, Some(body.clone()))
+        .await;
+    *h.source.visible.lock().unwrap() = Some(3);
+    h.call("POST", "/capabilities/sync", ADMIN_A, None).await;
+    let (cursor, _) = h.store().cursor().await.unwrap().unwrap();
+    let dropped = cursor.building.clone().unwrap();
+    *h.source.visible.lock().unwrap() = None;
+    let body = serde_json::to_value([fixture::rule_specs()[0].clone()]).unwrap();
+    h.call("PUT", "/capabilities/rules", ADMIN_A, Some(body))
+        .await;
+    let (_, report) = h.call("POST", "/capabilities/sync", ADMIN_A, None).await;
+    assert_eq!(report["retired_generations"], json!(1), "{report}");
+    *h.now.lock().unwrap() += follower::RETIRED_GRACE + chrono::TimeDelta::seconds(1);
+    let (_, report) = h.call("POST", "/capabilities/sync", ADMIN_A, None).await;
+    assert_eq!(report["retired_generations"], json!(0), "{report}");
+    assert_eq!(h.records.ledger_records_under(&dropped.prefix()), 0);
 }
 
 #[tokio::test]

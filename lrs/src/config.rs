@@ -11,6 +11,8 @@ pub struct LrsConfig {
     pub max_query_limit: usize,
     /// The home page of the accounts the LRS writes as statement `authority`.
     pub authority_home_page: String,
+    /// How failed authentication is throttled (every route of the server).
+    pub auth_throttle: crate::http::throttle::ThrottleConfig,
 }
 
 impl Default for LrsConfig {
@@ -20,6 +22,7 @@ impl Default for LrsConfig {
             max_batch: 5_000,
             max_query_limit: 1_000,
             authority_home_page: "http://localhost".to_owned(),
+            auth_throttle: crate::http::throttle::ThrottleConfig::default(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //!
 //! The binary builds an [`Lrs`] from a store and a config and serves [`Lrs::router`].
 
+pub mod admission;
 pub mod auth;
 pub mod clock;
 pub mod config;
@@ -38,8 +39,17 @@ impl Lrs {
                 auth,
                 config: Arc::new(config),
                 clock,
+                check: None,
             },
         }
+    }
+
+    /// The same LRS, passing every statement written through the Statement Resource through
+    /// `check` after xAPI validation and before storing anything of the request. Meant for
+    /// construction, before the router is built.
+    pub fn with_check(mut self, check: Arc<dyn admission::StatementCheck>) -> Lrs {
+        self.state.check = Some(check);
+        self
     }
 
     pub fn stores(&self) -> &Stores {

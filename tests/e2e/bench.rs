@@ -10,7 +10,16 @@ use crate::helpers::binary;
 #[test]
 fn bench_measures_every_scenario() {
     let output = Command::new(binary())
-        .args(["bench", "--statements", "2000", "--json", "-"])
+        // The fixture organisation at 10 people and 100 keeps the capability reports short.
+        .args([
+            "bench",
+            "--statements",
+            "2000",
+            "--people",
+            "10",
+            "--json",
+            "-",
+        ])
         .env("RUST_LOG", "warn")
         .output()
         .expect("run proficio bench");
@@ -65,8 +74,12 @@ fn bench_measures_every_scenario() {
         ("query since_until ", 200),
         ("state PUT", 500),
         ("state GET", 500),
-        ("capability", 3000),
+        ("capability catch-up", 3000),
         ("scorm commit", 512),
+        ("capability-reports gap, 10 people", 10),
+        ("capability-reports heatmap, 10 people", 10),
+        ("capability-reports gap, 100 people", 100),
+        ("capability-reports heatmap, 100 people", 100),
     ];
     for (prefix, ops) in expected {
         let m = find(prefix);
@@ -101,9 +114,28 @@ fn bench_measures_every_scenario() {
     }
     // The background follower may read part of the stream first; the requests are ours.
     assert!(
-        find("capability")["notes"]["sync_requests"]
+        find("capability catch-up")["notes"]["sync_requests"]
             .as_u64()
             .expect("syncs")
             >= 1
     );
+    // The fixture organisation: every statement through matcher and ledger at both sizes,
+    // each figure beside its in-process floor.
+    for people in [10, 100] {
+        let m = find(&format!("capability-reports catch-up, {people} people"));
+        assert_eq!(m["notes"]["people"], people, "{m}");
+        // The personas alone have 30 statements.
+        assert!(m["ops"].as_u64().expect("statements") >= 30, "{m}");
+        assert!(
+            m["notes"]["ledger_items"].as_u64().expect("items") > 0,
+            "{m}"
+        );
+        assert_eq!(m["floor"]["what"], "Ledger::derive", "{m}");
+        assert!(m["ratio"].as_f64().expect("ratio") > 0.0, "{m}");
+        for kind in ["gap", "heatmap"] {
+            let m = find(&format!("capability-reports {kind}, {people} people"));
+            assert!(m["floor"]["p50_ms"].as_f64().expect("floor") > 0.0, "{m}");
+            assert!(m["ratio"].as_f64().expect("ratio") > 0.0, "{m}");
+        }
+    }
 }

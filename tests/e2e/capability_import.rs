@@ -8,7 +8,7 @@ use crate::helpers::{Server, encode};
 const ANA: &str = "mailto:ana@acme.example";
 const BUILD_IRI: &str = "https://acme.example/c/BLD";
 
-const CSV: &str = "\
+pub(crate) const CSV: &str = "\
 capability_id,code,name,description,iri,parent,level,level_description
 ,2026.1,ACME engineering,,,,,
 ,,Aware,,,,1,Knows the words

@@ -130,3 +130,128 @@ async fn scorm_import_from_the_command_line_lists_the_package_and_refuses_a_bad_
     let listed = stdout(&proficio(&["scorm", "list", "--tenant", "acme"], dir));
     assert_eq!(listed.lines().count(), 2, "only the good package: {listed}");
 }
+
+#[tokio::test]
+async fn capability_frameworks_and_records_from_the_command_line() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
+    stdout(&proficio(&["tenant", "create", "acme"], dir));
+    let csv_path = dir.join("eng.csv");
+    std::fs::write(&csv_path, crate::capability_import::CSV).unwrap();
+    let csv = csv_path.to_str().unwrap();
+    let imported = stdout(&proficio(
+        &[
+            "capabilities",
+            "import",
+            csv,
+            "--framework",
+            "eng",
+            "--format",
+            "csv",
+            "--tenant",
+            "acme",
+        ],
+        dir,
+    ));
+    assert!(
+        imported.contains("created framework eng version 1: 2 capabilities"),
+        "{imported}"
+    );
+
+    // Out again, byte for byte, to a file.
+    let out_path = dir.join("out.csv");
+    stdout(&proficio(
+        &[
+            "capabilities",
+            "export",
+            "--framework",
+            "eng",
+            "--format",
+            "csv",
+            "--tenant",
+            "acme",
+            "--output",
+            out_path.to_str().unwrap(),
+        ],
+        dir,
+    ));
+    assert_eq!(
+        std::fs::read_to_string(&out_path).unwrap(),
+        crate::capability_import::CSV
+    );
+
+    let record = serde_json::json!({
+        "kind": "manager-assessment",
+        "learner": {"objectType": "Agent", "name": "Ana Lee", "mbox": "mailto:ana@acme.example"},
+        "by": {"objectType": "Agent", "name": "Max", "mbox": "mailto:max@acme.example"},
+        "capability": "eng/build",
+        "level": 2,
+        "occurred": "2026-05-12T09:00:00Z",
+    });
+    let record_path = dir.join("record.json");
+    std::fs::write(&record_path, record.to_string()).unwrap();
+    let recorded = stdout(&proficio(
+        &[
+            "capabilities",
+            "record",
+            record_path.to_str().unwrap(),
+            "--tenant",
+            "acme",
+        ],
+        dir,
+    ));
+    let recorded: serde_json::Value = serde_json::from_str(&recorded).expect("json out");
+    assert_eq!(recorded["kind"], "manager-assessment");
+    let id = recorded["statements"][0]
+        .as_str()
+        .expect("statement id")
+        .to_owned();
+
+    // A level the framework's scale does not have is refused, naming the field.
+    let mut wrong = record.clone();
+    wrong["level"] = serde_json::json!(9);
+    std::fs::write(&record_path, wrong.to_string()).unwrap();
+    let refused = proficio(
+        &[
+            "capabilities",
+            "record",
+            record_path.to_str().unwrap(),
+            "--tenant",
+            "acme",
+        ],
+        dir,
+    );
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("level"), "{stderr}");
+    let unknown_format = proficio(
+        &[
+            "capabilities",
+            "import",
+            csv,
+            "--framework",
+            "x",
+            "--format",
+            "xml",
+            "--tenant",
+            "acme",
+        ],
+        dir,
+    );
+    assert!(!unknown_format.status.success());
+    assert!(String::from_utf8_lossy(&unknown_format.stderr).contains("format"));
+
+    // The server on the same directory has the framework and the statement.
+    let server = Server::start_on(dir, &[]);
+    let (key, secret) = server.credential("acme", &["all"]).await;
+    let xapi = server.xapi(&key, &secret);
+    let stored = xapi.get_json(&format!("?statementId={id}")).await;
+    assert_eq!(stored["actor"]["mbox"], "mailto:ana@acme.example");
+    let framework = reqwest::Client::new()
+        .get(server.url("/capabilities/frameworks/eng"))
+        .basic_auth(&key, Some(&secret))
+        .send()
+        .await
+        .expect("get framework");
+    assert_eq!(framework.status(), 200);
+}

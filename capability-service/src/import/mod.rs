@@ -8,6 +8,8 @@ mod csv;
 pub(crate) mod routes;
 mod sfia;
 
+pub use routes::ImportOutcome;
+
 use capability_engine::{Framework, FrameworkId, FrameworkSpec};
 use sha2::{Digest, Sha256};
 

@@ -25,6 +25,69 @@ fn format_param(query: Option<String>) -> Result<String, ServiceError> {
         .ok_or_else(|| ServiceError::invalid("format", "required", "format is required"))
 }
 
+/// What an import stored.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ImportOutcome {
+    pub id: FrameworkId,
+    pub version: u64,
+    /// False when an existing framework was replaced.
+    pub created: bool,
+    pub capabilities: usize,
+    pub relations: usize,
+    pub skipped: Vec<String>,
+}
+
+impl CapabilityService {
+    /// Reads a framework from `body` in `format` and stores it as framework `id` of the
+    /// tenant, as `PUT /capabilities/frameworks/{id}` would.
+    pub async fn import_framework(
+        &self,
+        tenant: crate::Tenant,
+        id: &str,
+        format: ImportFormat,
+        body: Bytes,
+    ) -> Result<ImportOutcome, ServiceError> {
+        let framework = FrameworkId::parse(id)
+            .map_err(|e| ServiceError::invalid("id", e.rule(), e.message()))?;
+        // Unzipping and parsing a workbook is more than a few hundred microseconds of work.
+        let imported =
+            tokio::task::spawn_blocking(move || super::import(format, &framework, &body))
+                .await
+                .map_err(|e| ServiceError::internal(format!("import task failed: {e}")))??;
+        let spec = imported.spec;
+        let (created, version) = save_framework(self, tenant, &spec).await?;
+        Ok(ImportOutcome {
+            id: spec.id,
+            version,
+            created,
+            capabilities: spec.capabilities.len(),
+            relations: spec.relations.len(),
+            skipped: imported.skipped,
+        })
+    }
+
+    /// A stored framework written in `format`.
+    pub async fn export_framework(
+        &self,
+        tenant: crate::Tenant,
+        id: &str,
+        format: ExportFormat,
+    ) -> Result<Vec<u8>, ServiceError> {
+        let spec: FrameworkSpec = self
+            .store(tenant)
+            .get(KIND_FRAMEWORK, id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("framework"))?;
+        super::export(format, &spec).map_err(|e| ServiceError {
+            // The stored framework, not the request, cannot be written in this format.
+            kind: ServiceErrorKind::Conflict,
+            path: Some(e.field),
+            rule: e.rule,
+            message: e.message,
+        })
+    }
+}
+
 pub(crate) async fn import(
     State(service): State<CapabilityService>,
     Path(id): Path<String>,
@@ -34,15 +97,10 @@ pub(crate) async fn import(
 ) -> Result<Response, ServiceError> {
     let caller = manager(&service, &headers).await?;
     let format = ImportFormat::parse(&format_param(query)?)?;
-    let framework = FrameworkId::parse(id.as_str())
-        .map_err(|e| ServiceError::invalid("id", e.rule(), e.message()))?;
-    // Unzipping and parsing a workbook is more than a few hundred microseconds of work.
-    let imported = tokio::task::spawn_blocking(move || super::import(format, &framework, &body))
-        .await
-        .map_err(|e| ServiceError::internal(format!("import task failed: {e}")))??;
-    let spec = imported.spec;
-    let (created, version) = save_framework(&service, caller.tenant, &spec).await?;
-    let status = if created {
+    let outcome = service
+        .import_framework(caller.tenant, &id, format, body)
+        .await?;
+    let status = if outcome.created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
@@ -50,11 +108,11 @@ pub(crate) async fn import(
     Ok((
         status,
         axum::Json(json!({
-            "id": spec.id,
-            "version": version,
-            "capabilities": spec.capabilities.len(),
-            "relations": spec.relations.len(),
-            "skipped": imported.skipped,
+            "id": outcome.id,
+            "version": outcome.version,
+            "capabilities": outcome.capabilities,
+            "relations": outcome.relations,
+            "skipped": outcome.skipped,
         })),
     )
         .into_response())
@@ -68,18 +126,7 @@ pub(crate) async fn export(
 ) -> Result<Response, ServiceError> {
     let caller = reader(&service, &headers).await?;
     let format = ExportFormat::parse(&format_param(query)?)?;
-    let spec: FrameworkSpec = service
-        .store(caller.tenant)
-        .get(KIND_FRAMEWORK, &id)
-        .await?
-        .ok_or_else(|| ServiceError::not_found("framework"))?;
-    let bytes = super::export(format, &spec).map_err(|e| ServiceError {
-        // The stored framework, not the request, cannot be written in this format.
-        kind: ServiceErrorKind::Conflict,
-        path: Some(e.field),
-        rule: e.rule,
-        message: e.message,
-    })?;
+    let bytes = service.export_framework(caller.tenant, &id, format).await?;
     Ok(([(header::CONTENT_TYPE, format.content_type())], bytes).into_response())
 }
 

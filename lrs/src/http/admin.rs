@@ -31,6 +31,10 @@ pub fn router() -> Router<AppState> {
             "/credentials/{key}",
             delete(revoke_credential).fallback(method_not_allowed),
         )
+        .route(
+            "/audit",
+            get(super::audit::read).fallback(method_not_allowed),
+        )
 }
 
 /// Reads a JSON body into `T`, naming the field that does not fit.

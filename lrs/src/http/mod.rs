@@ -3,9 +3,11 @@
 
 mod admin;
 mod alternate;
+pub mod audit;
 mod documents;
 mod resources;
 mod statement_body;
+pub mod throttle;
 mod xapi_api;
 
 use std::sync::{Arc, OnceLock};
@@ -15,7 +17,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -34,6 +36,8 @@ pub struct AppState {
     pub auth: Arc<Authenticator>,
     pub config: Arc<LrsConfig>,
     pub clock: Arc<dyn Clock>,
+    /// Refuses statements beyond xAPI validation, when the server has such a check.
+    pub check: Option<Arc<dyn crate::admission::StatementCheck>>,
 }
 
 /// The whole HTTP API, with `extra` routes of other parts of the server merged in under the
@@ -42,12 +46,16 @@ pub fn router(state: AppState, extra: Router) -> Router {
     // The alternate request syntax is rewritten before routing, so it wraps the xAPI router.
     let xapi = middleware::from_fn(alternate::rewrite)
         .layer(xapi_api::router(state.clone()).with_state(state.clone()));
+    let throttle = Arc::new(throttle::Throttle::new(state.config.auth_throttle.clone()));
     Router::new()
         .nest_service("/xapi", xapi)
         .nest("/admin", admin::router())
-        .with_state(state)
+        .with_state(state.clone())
         .merge(extra)
         .fallback(|| async { ApiError::NotFound })
+        .layer(middleware::from_fn_with_state(state, audit::audit))
+        .layer(middleware::from_fn_with_state(throttle, throttle::throttle))
+        .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn(log_requests))
 }
 
@@ -73,6 +81,25 @@ async fn log_requests(mut request: Request, next: Next) -> Response {
         tenant = %tenant,
         "request"
     );
+    response
+}
+
+/// `X-Content-Type-Options: nosniff` on every answer of the server's own, so nothing is read
+/// as another type than it is labelled. A course's files under a launch link keep the types
+/// their package gives them, sniffed or not, as the browsers they were written for expect.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let course_file = request
+        .uri()
+        .path()
+        .strip_prefix("/scorm/launch/")
+        .is_some_and(|rest| rest.split('/').nth(1) == Some("content"));
+    let mut response = next.run(request).await;
+    if !course_file {
+        response
+            .headers_mut()
+            .entry(header::X_CONTENT_TYPE_OPTIONS)
+            .or_insert(HeaderValue::from_static("nosniff"));
+    }
     response
 }
 

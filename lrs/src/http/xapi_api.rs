@@ -16,6 +16,7 @@ use xapi::Version;
 
 use super::statement_body::read_statements;
 use super::{AppState, Authenticated, method_not_allowed, query_pairs};
+use crate::admission;
 use crate::auth::{Principal, StatementRead};
 use crate::error::ApiError;
 use crate::multipart;
@@ -140,10 +141,13 @@ async fn about() -> Response {
     .into_response()
 }
 
+/// Prepares and stores the statements of one request, all or none. `array` says whether the
+/// body was a JSON array, for the paths of errors.
 async fn store_batch(
     state: &AppState,
     request: &XapiRequest,
     parsed: Vec<xapi::Statement>,
+    array: bool,
     attachments: Vec<(String, crate::storage::AttachmentData)>,
 ) -> Result<Vec<Uuid>, ApiError> {
     if parsed.len() > state.config.max_batch {
@@ -166,6 +170,20 @@ async fn store_batch(
         // Data §2.4.6.2: every context activity type is returned as an array.
         xapi::context_activities_as_arrays(&mut prepared.json);
         batch.push(prepared);
+    }
+    // The server's own rules, on the statements as they will be stored; one refusal refuses
+    // the request, so nothing of it is stored.
+    if let Some(check) = &state.check {
+        admission::check_all(
+            check.as_ref(),
+            request.principal.tenant,
+            batch.iter_mut().map(|s| &mut s.json),
+        )
+        .map_err(|(index, refusal)| ApiError::Invalid {
+            path: admission::path_in_body(&refusal, index, array),
+            rule: refusal.rule,
+            message: refusal.message,
+        })?;
     }
     // Attachment data is stored once per hash and becomes visible with these statements.
     if let Some(first) = batch.first_mut() {
@@ -235,7 +253,7 @@ async fn put_statement(
         None => {}
     }
     let statement = with_id(statement, id, request.version)?;
-    store_batch(&state, &request, vec![statement], body.attachments).await?;
+    store_batch(&state, &request, vec![statement], false, body.attachments).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -274,7 +292,14 @@ async fn post_statements(
     }
     let body =
         read_statements(body, &headers, request.version, state.config.max_body_bytes).await?;
-    let ids = store_batch(&state, &request, body.statements, body.attachments).await?;
+    let ids = store_batch(
+        &state,
+        &request,
+        body.statements,
+        body.array,
+        body.attachments,
+    )
+    .await?;
     Ok(axum::Json(ids).into_response())
 }
 

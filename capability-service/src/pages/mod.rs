@@ -1,0 +1,398 @@
+//! Report pages for people, not programs: a role's or a manager's heatmap and a person's
+//! progression in a capability, as server-rendered HTML with inline SVG and a data table of
+//! the same figures. No script runs; every page carries a strict Content Security Policy and
+//! is read with the same credentials as the JSON reports (a browser asks for them through
+//! HTTP Basic).
+
+mod html;
+mod svg;
+#[cfg(test)]
+mod tests;
+
+use std::fmt::Write as _;
+
+use axum::Router;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use capability_engine::report::Progression;
+use capability_engine::{CountsAs, Heatmap};
+
+use crate::CapabilityService;
+use crate::error::ServiceError;
+use crate::http::{as_of, params, person_named, reader, role_id};
+use crate::reports::{capability, span};
+
+use html::{date, document, escape, level_text, link, progression_link, segment, time};
+
+/// The policy of every page: nothing but the stylesheet from this origin; no script, no
+/// inline style, no framing (CSP Level 3).
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
+     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+const STYLESHEET: &str = include_str!("report.css");
+
+/// The page routes, merged into the capability router.
+pub fn router() -> Router<CapabilityService> {
+    Router::new()
+        .route(html::STYLESHEET, get(stylesheet))
+        .route("/capabilities/pages/roles/{id}/heatmap", get(role_heatmap))
+        .route("/capabilities/pages/managers/heatmap", get(manager_heatmap))
+        .route(
+            "/capabilities/pages/people/progression",
+            get(person_progression),
+        )
+}
+
+/// The security headers on a page, an error or the stylesheet.
+fn secured(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+fn page(result: Result<String, ServiceError>) -> Response {
+    let response = match result {
+        Ok(body) => {
+            let mut response = Html(body).into_response();
+            // Figures about named people: not to be kept by shared caches or the history.
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
+        Err(error) => error.into_response(),
+    };
+    secured(response)
+}
+
+/// Public: it holds no tenant data, and a stylesheet request may come without the page's
+/// credentials (they are scoped to the page's path).
+async fn stylesheet() -> Response {
+    let mut response = STYLESHEET.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    secured(response)
+}
+
+async fn role_heatmap(
+    State(service): State<CapabilityService>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    page(role_heatmap_page(&service, id, &headers, query).await)
+}
+
+async fn role_heatmap_page(
+    service: &CapabilityService,
+    id: String,
+    headers: &HeaderMap,
+    query: Option<String>,
+) -> Result<String, ServiceError> {
+    let caller = reader(service, headers).await?;
+    let params = params(query)?;
+    let as_of = as_of(service, &params)?;
+    let role = role_id(id)?;
+    let map = service.heatmap(caller.tenant, &role, as_of).await?;
+    let names = service
+        .capability_names(caller.tenant, &map.capabilities)
+        .await?;
+    let role_name = service.role_name(caller.tenant, &role).await?;
+    let title = format!("{role_name}: people × capabilities");
+    let data = link(
+        &format!("/capabilities/roles/{}/heatmap", segment(role.as_str())),
+        &[("as_of", &time(as_of))],
+    );
+    Ok(heatmap_page(&map, &names, &title, &data))
+}
+
+async fn manager_heatmap(
+    State(service): State<CapabilityService>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    page(manager_heatmap_page(&service, &headers, query).await)
+}
+
+async fn manager_heatmap_page(
+    service: &CapabilityService,
+    headers: &HeaderMap,
+    query: Option<String>,
+) -> Result<String, ServiceError> {
+    let caller = reader(service, headers).await?;
+    let params = params(query)?;
+    let manager = person_named(&params, "manager")?;
+    let as_of = as_of(service, &params)?;
+    let map = service
+        .manager_heatmap(caller.tenant, &manager, as_of)
+        .await?;
+    let names = service
+        .capability_names(caller.tenant, &map.capabilities)
+        .await?;
+    let title = format!("Reports of {manager}: people × capabilities");
+    let data = link(
+        "/capabilities/managers/heatmap",
+        &[("manager", manager.as_str()), ("as_of", &time(as_of))],
+    );
+    Ok(heatmap_page(&map, &names, &title, &data))
+}
+
+async fn person_progression(
+    State(service): State<CapabilityService>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    page(progression_page_of(&service, &headers, query).await)
+}
+
+async fn progression_page_of(
+    service: &CapabilityService,
+    headers: &HeaderMap,
+    query: Option<String>,
+) -> Result<String, ServiceError> {
+    let caller = reader(service, headers).await?;
+    let params = params(query)?;
+    let person = person_named(&params, "person")?;
+    let capability = capability(&params)?;
+    let span = span(service, &params)?;
+    let progression = service
+        .progression(caller.tenant, &person, &capability, span)
+        .await?;
+    let mut pairs = vec![
+        ("person", person.as_str().to_owned()),
+        ("capability", capability.to_string()),
+        ("to", time(progression.to)),
+    ];
+    if let Some(from) = span.from {
+        pairs.push(("from", time(from)));
+    }
+    if let Some(step) = span.step {
+        pairs.push(("step", step.get().to_string()));
+    }
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let data = link("/capabilities/people/progression", &pairs);
+    Ok(progression_page(&progression, &data))
+}
+
+/// The heatmap page: the chart, then a table of the same figures (what a screen reader
+/// reads, and what one copies into a review), then links to the JSON and CSV.
+pub fn heatmap_page(map: &Heatmap, names: &[String], title: &str, data: &str) -> String {
+    let mut body = String::new();
+    let _ = write!(
+        body,
+        "<h1>{}</h1>\n<p class=\"as-of\">As of <time datetime=\"{}\">{}</time>. Each cell \
+         links to the person's progression in the capability.</p>\n<figure class=\"chart\">{}\
+         </figure>\n",
+        escape(title),
+        escape(&time(map.as_of)),
+        escape(&time(map.as_of)),
+        svg::heatmap(svg::HeatmapChart { map, names, title }),
+    );
+    let _ = write!(
+        body,
+        "<table class=\"figures\">\n<caption>{} — achieved / required, confidence</caption>\n\
+         <thead><tr><th scope=\"col\">Person</th>",
+        escape(title),
+    );
+    for (capability, name) in map.capabilities.iter().zip(names) {
+        let _ = write!(
+            body,
+            "<th scope=\"col\"><abbr title=\"{}\">{}</abbr></th>",
+            escape(capability.as_str()),
+            escape(name),
+        );
+    }
+    body.push_str("</tr></thead>\n<tbody>\n");
+    for (person, cells) in map.people.iter().zip(&map.cells) {
+        let _ = write!(
+            body,
+            "<tr><th scope=\"row\">{}</th>",
+            escape(person.as_str())
+        );
+        for (capability, cell) in map.capabilities.iter().zip(cells) {
+            let status = svg::CellStatus::of(cell);
+            let _ = write!(
+                body,
+                "<td class=\"{}{}\"><a href=\"{}\">{}</a> <span class=\"confidence\">{:.2}</span>\
+                 <span class=\"status\">{}{}</span></td>",
+                status.class(),
+                if cell.stale { " stale" } else { "" },
+                escape(&progression_link(
+                    person.as_str(),
+                    capability.as_str(),
+                    map.as_of
+                )),
+                escape(&svg::cell_text(cell)),
+                cell.confidence,
+                status.label(),
+                if cell.stale { ", stale" } else { "" },
+            );
+        }
+        body.push_str("</tr>\n");
+    }
+    body.push_str("</tbody>\n</table>\n");
+    data_links(&mut body, data);
+    document(title, &body)
+}
+
+/// The progression page: the chart, a table of its points, and the explanation of the
+/// latest assessment (the evidence counted, its weights and rules, and each level's sums).
+pub fn progression_page(progression: &Progression, data: &str) -> String {
+    let title = format!(
+        "{} in {} ({})",
+        progression.person, progression.name, progression.capability
+    );
+    let latest = &progression.latest;
+    let mut body = String::new();
+    let _ = write!(
+        body,
+        "<h1>{}</h1>\n<p class=\"summary\">On <time datetime=\"{}\">{}</time>: level \
+         <strong class=\"latest-level\">{}</strong> (evidence {}, self {}, manager {}), \
+         confidence {:.2}{}; last evidence {}.</p>\n<figure class=\"chart\">{}</figure>\n",
+        escape(&title),
+        escape(&time(progression.to)),
+        escape(&date(progression.to)),
+        level_text(latest.level),
+        level_text(latest.evidence_level),
+        level_text(latest.self_rating.as_ref().and_then(|r| r.level)),
+        level_text(latest.manager_rating.as_ref().and_then(|r| r.level)),
+        latest.confidence,
+        if latest.stale { ", stale" } else { "" },
+        latest
+            .last_evidence_at
+            .map_or_else(|| "none".to_owned(), date),
+        svg::progression(progression, &title),
+    );
+    body.push_str(
+        "<table class=\"points\">\n<caption>Changes over time</caption>\n<thead><tr>\
+         <th scope=\"col\">Date</th><th scope=\"col\">Level</th><th scope=\"col\">Evidence</th>\
+         <th scope=\"col\">Self</th><th scope=\"col\">Manager</th>\
+         <th scope=\"col\">Confidence</th><th scope=\"col\">Stale</th></tr></thead>\n<tbody>\n",
+    );
+    for p in &progression.points {
+        let _ = writeln!(
+            body,
+            "<tr><td><time datetime=\"{}\">{}</time></td><td>{}</td><td>{}</td><td>{}</td>\
+             <td>{}</td><td>{:.2}</td><td>{}</td></tr>",
+            escape(&time(p.at)),
+            escape(&date(p.at)),
+            level_text(p.level),
+            level_text(p.evidence_level),
+            level_text(p.self_level),
+            level_text(p.manager_level),
+            p.confidence,
+            if p.stale { "yes" } else { "no" },
+        );
+    }
+    body.push_str("</tbody>\n</table>\n");
+
+    let _ = write!(
+        body,
+        "<h2>Evidence on {}</h2>\n<table class=\"evidence\">\n<caption>Each item counted, its \
+         rule and weights</caption>\n<thead><tr><th scope=\"col\">Observed</th>\
+         <th scope=\"col\">Statement</th><th scope=\"col\">Rule</th>\
+         <th scope=\"col\">Capability</th><th scope=\"col\">Rater</th>\
+         <th scope=\"col\">Level</th><th scope=\"col\">Polarity</th>\
+         <th scope=\"col\">Weight</th><th scope=\"col\">Decay</th>\
+         <th scope=\"col\">Effective weight</th><th scope=\"col\">Counts as</th></tr></thead>\n\
+         <tbody>\n",
+        escape(&date(progression.to)),
+    );
+    for c in &latest.explanation.contributions {
+        let _ = writeln!(
+            body,
+            "<tr><td><time datetime=\"{}\">{}</time></td><td><code>{}</code></td>\
+             <td><code>{}@{}</code></td><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td>\
+             <td>{:.3}</td><td>{:.3}</td><td>{:.3}</td><td>{}</td></tr>",
+            escape(&time(c.observed_at)),
+            escape(&date(c.observed_at)),
+            c.statement,
+            escape(c.rule.id.as_str()),
+            c.rule.version,
+            escape(c.capability.as_str()),
+            escape(c.rater.class.as_str()),
+            c.rater
+                .agent
+                .as_ref()
+                .map_or_else(String::new, |a| format!(" ({})", escape(a.as_str()))),
+            c.level,
+            name(&c.polarity),
+            c.weight,
+            c.decay,
+            c.effective_weight,
+            match c.counts_as {
+                CountsAs::Evidence => "evidence",
+                CountsAs::RatingOnly => "rating only",
+            },
+        );
+    }
+    if latest.explanation.contributions.is_empty() {
+        body.push_str("<tr><td colspan=\"11\">No evidence counted at this date.</td></tr>\n");
+    }
+    body.push_str("</tbody>\n</table>\n");
+
+    body.push_str(
+        "<table class=\"levels\">\n<caption>Each level: support against contrary evidence and \
+         the threshold</caption>\n<thead><tr><th scope=\"col\">Level</th>\
+         <th scope=\"col\">Support</th><th scope=\"col\">Contrary</th><th scope=\"col\">Net</th>\
+         <th scope=\"col\">Threshold</th><th scope=\"col\">Gates met</th>\
+         <th scope=\"col\">Reached</th></tr></thead>\n<tbody>\n",
+    );
+    for l in &latest.explanation.levels {
+        let _ = writeln!(
+            body,
+            "<tr><td>{}</td><td>{:.3}</td><td>{:.3}</td><td>{:.3}</td><td>{:.3}</td><td>{}</td>\
+             <td>{}</td></tr>",
+            l.level,
+            l.support,
+            l.contrary,
+            l.net,
+            l.threshold,
+            if l.gates_met { "yes" } else { "no" },
+            if l.reached { "yes" } else { "no" },
+        );
+    }
+    body.push_str("</tbody>\n</table>\n");
+    data_links(&mut body, data);
+    document(&title, &body)
+}
+
+fn data_links(body: &mut String, data: &str) {
+    let json = escape(data);
+    let csv = escape(&format!(
+        "{data}{}format=csv",
+        if data.contains('?') { "&" } else { "?" }
+    ));
+    let _ = writeln!(
+        body,
+        "<p class=\"data\">The same figures as <a href=\"{json}\">JSON</a> or \
+         <a href=\"{csv}\">CSV</a>.</p>"
+    );
+}
+
+/// A unit enum's name as it serialises (`supporting`, `contrary`).
+fn name<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(text)) => escape(&text),
+        _ => String::new(),
+    }
+}
