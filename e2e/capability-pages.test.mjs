@@ -1,6 +1,7 @@
 // The capability report pages in Chromium: a manager's heatmap and a role's, a cell clicked
-// through to the person's progression, every figure compared with the JSON reports, under the
-// pages' Content Security Policy, with a person whose name is markup.
+// through to the person's progression, a person's gap page against the role, every figure
+// compared with the JSON reports, under the pages' Content Security Policy, with a person
+// whose name is markup.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -15,6 +16,7 @@ import {
   STATUS_FILL,
   cellStatus,
   credentialsOf,
+  gapStatus,
   policyViolations,
   seedTeam,
   syncUntilReady,
@@ -214,6 +216,143 @@ test('capability pages: a manager heatmap clicked through to a progression, in C
     });
     await page.waitForFunction(() => window.__policyViolations.length > 0);
     assert.match((await policyViolations(page))[0], /^style-src-elem inline/);
+  });
+});
+
+test('capability pages: a person\'s gap against a role, reached from the role heatmap', async () => {
+  await run({}, async ({ client, browser }) => {
+    const api = new CapabilityApi(client);
+    await seedTeam(api);
+    await syncUntilReady(api, `/capabilities/managers/heatmap?${query({ manager: MAX_KEY, as_of: AS_OF })}`);
+    const role = await api.get('/capabilities/roles/team-lead');
+    const gap = await api.get(`/capabilities/roles/team-lead/gap?${query({ agent: ANA_KEY, as_of: AS_OF })}`);
+    assert.equal(gap.rows.length, role.requirements.length);
+
+    await browser.context.setHTTPCredentials(credentialsOf(client));
+    const page = await browser.context.newPage();
+    const consoleErrors = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(message.text());
+    });
+    await watchPolicy(page);
+
+    // From Ana's row of the role heatmap to her gap page at the same date.
+    await page.goto(client.url(`/capabilities/pages/roles/team-lead/heatmap?${query({ as_of: AS_OF })}`));
+    await Promise.all([
+      page.waitForURL(/\/capabilities\/pages\/roles\/team-lead\/gap\?/),
+      page.click(`table.figures th a:text-is("${ANA_KEY}")`),
+    ]);
+    const landed = new URL(page.url());
+    assert.equal(landed.searchParams.get('person'), ANA_KEY);
+    assert.equal(landed.searchParams.get('as_of'), AS_OF);
+
+    const response = await page.goto(page.url());
+    assert.equal(response.status(), 200);
+    assert.match(response.headers()['content-security-policy'], /^default-src 'none'; style-src 'self'/);
+    assert.equal(await page.textContent('h1'), `${ANA_KEY} against Team lead (team-lead)`);
+    await box(page, 'svg.gap');
+    assert.equal(await page.getAttribute('svg.gap', 'role'), 'img');
+
+    // A bar per requirement, each with the JSON report's figures.
+    const bars = await page.$$eval('svg.gap a.bar', (links) =>
+      links.map((a) => ({
+        classes: a.getAttribute('class').split(/\s+/),
+        capability: a.getAttribute('data-capability'),
+        level: a.getAttribute('data-level'),
+        required: a.getAttribute('data-required'),
+        gap: a.getAttribute('data-gap'),
+        confidence: a.getAttribute('data-confidence'),
+        fill: a.querySelector('rect.achieved').getAttribute('fill'),
+        width: Number(a.querySelector('rect.achieved').getAttribute('width')),
+        track: Number(a.querySelector('rect.track').getAttribute('width')),
+        title: a.querySelector('title').textContent,
+        text: a.querySelector('text').textContent,
+      })),
+    );
+    assert.equal(bars.length, role.requirements.length, 'a bar per requirement');
+    for (const row of gap.rows) {
+      const bar = bars.find((b) => b.capability === row.capability);
+      assert.ok(bar, `a bar for ${row.capability}`);
+      const status = gapStatus(row);
+      assert.ok(bar.classes.includes(status), `${row.capability} is ${status}: ${bar.classes}`);
+      assert.equal(bar.fill, STATUS_FILL[status]);
+      assert.equal(bar.level, row.achieved === null ? '' : String(row.achieved));
+      assert.equal(bar.required, String(row.required));
+      assert.equal(Number(bar.gap), row.gap);
+      assert.equal(Number(bar.confidence), row.confidence);
+      assert.equal(bar.text, `${levelText(row.achieved)} / ${row.required}`);
+      assert.ok(
+        bar.title.includes(`(${row.capability}): achieved ${levelText(row.achieved)} of required ${row.required}`),
+        `tooltip of ${row.capability}: ${bar.title}`,
+      );
+      assert.ok(bar.title.includes(`self ${levelText(row.self_level)}, manager ${levelText(row.manager_level)}`));
+      const last = row.last_evidence_at;
+      assert.ok(bar.title.includes(`last evidence ${last === null ? 'none' : last.slice(0, 10)}`), bar.title);
+    }
+    // Ana's feedback (3 of 2) runs past its marker; her delegation (1 of 2) stops short.
+    const feedback = bars.find((b) => b.capability === 'feedback');
+    const delegation = bars.find((b) => b.capability === 'delegation');
+    assert.equal(feedback.text, '3 / 2');
+    assert.equal(delegation.text, '1 / 2');
+    assert.ok(feedback.width > delegation.width && feedback.width <= feedback.track);
+
+    // The table: the same figures, the exact confidence, and the explanation below.
+    const tableRows = await page.$$eval('table.figures.gap tbody tr', (trs) =>
+      trs.map((tr) => ({
+        capability: tr.getAttribute('data-capability'),
+        required: tr.querySelector('td.required').textContent,
+        achieved: tr.querySelector('td.achieved').textContent,
+        self: tr.querySelector('td.self').textContent,
+        manager: tr.querySelector('td.manager').textContent,
+        evidence: tr.querySelector('td.evidence').textContent,
+        confidence: Number(tr.querySelector('td.confidence data').getAttribute('value')),
+      })),
+    );
+    assert.deepEqual(
+      tableRows,
+      gap.rows.map((row) => ({
+        capability: row.capability,
+        required: String(row.required),
+        achieved: levelText(row.achieved),
+        self: levelText(row.self_level),
+        manager: levelText(row.manager_level),
+        evidence: levelText(row.evidence_level),
+        confidence: row.confidence,
+      })),
+    );
+    const explained = await page.$$eval('table.evidence', (tables) =>
+      tables.map((t) => Array.from(t.querySelectorAll('tbody tr td:nth-child(2) code')).map((c) => c.textContent)),
+    );
+    assert.deepEqual(
+      explained,
+      gap.rows.map((row) => row.assessment.explanation.contributions.map((c) => c.statement)),
+    );
+    assert.equal(await page.locator('script').count(), 0, 'no script element on the page');
+
+    // The feedback bar opens Ana's progression in feedback up to the report's date.
+    await Promise.all([
+      page.waitForURL(/\/capabilities\/pages\/people\/progression\?/),
+      page.click('svg.gap a.bar[data-capability="feedback"] rect.track'),
+    ]);
+    const progression = new URL(page.url());
+    assert.equal(progression.searchParams.get('person'), ANA_KEY);
+    assert.equal(progression.searchParams.get('capability'), 'feedback');
+    assert.equal(progression.searchParams.get('to'), AS_OF);
+    await box(page, 'svg.progression');
+    assert.equal(await page.textContent('.latest-level'), String(gap.rows.find((r) => r.capability === 'feedback').achieved));
+
+    // The hostile-named person's gap page shows the name as text.
+    await page.goto(client.url(`/capabilities/pages/roles/team-lead/gap?${query({ person: HOSTILE_KEY, as_of: AS_OF })}`));
+    assert.equal(await page.textContent('h1'), `${HOSTILE_KEY} against Team lead (team-lead)`);
+    assert.equal(await page.locator('script').count(), 0);
+
+    // No person: the page says which parameter is missing.
+    const missing = await page.goto(client.url('/capabilities/pages/roles/team-lead/gap'));
+    assert.equal(missing.status(), 400);
+    assert.equal((await missing.json()).path, 'person');
+
+    assert.deepEqual(consoleErrors.filter((e) => !/status of 400/.test(e)), [], 'no console errors');
+    assert.deepEqual(await policyViolations(page), [], 'no CSP violations');
   });
 });
 

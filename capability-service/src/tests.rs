@@ -21,9 +21,10 @@ use crate::{CapabilityService, Ports, follower, ledger_store};
 
 type Key = (Tenant, String, String, String);
 
-/// Records in a map, with the compare-and-set of the real stores.
+/// Records in a map, with the compare-and-set of the real stores (shared with the pages'
+/// tests).
 #[derive(Default)]
-struct MemoryRecords {
+pub(crate) struct MemoryRecords {
     map: Mutex<BTreeMap<Key, Record>>,
     /// Writes of the ledger cursor refused from now on, as if another server always got there
     /// first.

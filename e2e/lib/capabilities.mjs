@@ -36,6 +36,13 @@ export function cellStatus(cell) {
   return 'below';
 }
 
+/** What a gap report row's colour says (a requirement is never 'not-required'). */
+export function gapStatus(row) {
+  if (row.met) return 'met';
+  if (row.last_evidence_at === null) return 'no-evidence';
+  return 'below';
+}
+
 /** The fill of each status (capability-service/src/pages/svg.rs). */
 export const STATUS_FILL = {
   met: '#8fd19e',

@@ -75,6 +75,14 @@ pub fn progression_link(person: &str, capability: &str, to: DateTime<Utc>) -> St
     )
 }
 
+/// The gap page of one person against a role at `as_of`.
+pub fn gap_link(role: &str, person: &str, as_of: DateTime<Utc>) -> String {
+    link(
+        &format!("/capabilities/pages/roles/{}/gap", segment(role)),
+        &[("person", person), ("as_of", &time(as_of))],
+    )
+}
+
 /// A time as RFC 3339 in UTC.
 pub fn time(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::AutoSi, true)

@@ -1,5 +1,5 @@
-//! Report pages for people, not programs: a role's or a manager's heatmap and a person's
-//! progression in a capability, as server-rendered HTML with inline SVG and a data table of
+//! Report pages for people, not programs: a role's or a manager's heatmap, a person's gaps
+//! against a role and a person's progression in a capability, as server-rendered HTML with inline SVG and a data table of
 //! the same figures. No script runs; every page carries a strict Content Security Policy and
 //! is read with the same credentials as the JSON reports (a browser asks for them through
 //! HTTP Basic).
@@ -17,14 +17,14 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use capability_engine::report::Progression;
-use capability_engine::{CountsAs, Heatmap};
+use capability_engine::{Contribution, CountsAs, GapReport, Heatmap, RoleId};
 
 use crate::CapabilityService;
 use crate::error::ServiceError;
 use crate::http::{as_of, params, person_named, reader, role_id};
 use crate::reports::{capability, span};
 
-use html::{date, document, escape, level_text, link, progression_link, segment, time};
+use html::{date, document, escape, gap_link, level_text, link, progression_link, segment, time};
 
 /// The policy of every page: nothing but the stylesheet from this origin; no script, no
 /// inline style, no framing (CSP Level 3).
@@ -38,6 +38,7 @@ pub fn router() -> Router<CapabilityService> {
     Router::new()
         .route(html::STYLESHEET, get(stylesheet))
         .route("/capabilities/pages/roles/{id}/heatmap", get(role_heatmap))
+        .route("/capabilities/pages/roles/{id}/gap", get(role_gap))
         .route("/capabilities/pages/managers/heatmap", get(manager_heatmap))
         .route(
             "/capabilities/pages/people/progression",
@@ -122,7 +123,36 @@ async fn role_heatmap_page(
         &format!("/capabilities/roles/{}/heatmap", segment(role.as_str())),
         &[("as_of", &time(as_of))],
     );
-    Ok(heatmap_page(&map, &names, &title, &data))
+    Ok(heatmap_page(&map, &names, &title, &data, Some(&role)))
+}
+
+async fn role_gap(
+    State(service): State<CapabilityService>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    page(role_gap_page(&service, id, &headers, query).await)
+}
+
+async fn role_gap_page(
+    service: &CapabilityService,
+    id: String,
+    headers: &HeaderMap,
+    query: Option<String>,
+) -> Result<String, ServiceError> {
+    let caller = reader(service, headers).await?;
+    let params = params(query)?;
+    let person = person_named(&params, "person")?;
+    let as_of = as_of(service, &params)?;
+    let role = role_id(id)?;
+    let report = service.gap(caller.tenant, &role, &person, as_of).await?;
+    let role_name = service.role_name(caller.tenant, &role).await?;
+    let data = link(
+        &format!("/capabilities/roles/{}/gap", segment(role.as_str())),
+        &[("agent", person.as_str()), ("as_of", &time(as_of))],
+    );
+    Ok(gap_page(&report, &role, &role_name, &data))
 }
 
 async fn manager_heatmap(
@@ -153,7 +183,7 @@ async fn manager_heatmap_page(
         "/capabilities/managers/heatmap",
         &[("manager", manager.as_str()), ("as_of", &time(as_of))],
     );
-    Ok(heatmap_page(&map, &names, &title, &data))
+    Ok(heatmap_page(&map, &names, &title, &data, None))
 }
 
 async fn person_progression(
@@ -194,8 +224,15 @@ async fn progression_page_of(
 }
 
 /// The heatmap page: the chart, then a table of the same figures (what a screen reader
-/// reads, and what one copies into a review), then links to the JSON and CSV.
-pub fn heatmap_page(map: &Heatmap, names: &[String], title: &str, data: &str) -> String {
+/// reads, and what one copies into a review), then links to the JSON and CSV. On a role's
+/// heatmap each person links to their gap page against the role.
+pub fn heatmap_page(
+    map: &Heatmap,
+    names: &[String],
+    title: &str,
+    data: &str,
+    role: Option<&RoleId>,
+) -> String {
     let mut body = String::new();
     let _ = write!(
         body,
@@ -205,7 +242,12 @@ pub fn heatmap_page(map: &Heatmap, names: &[String], title: &str, data: &str) ->
         escape(title),
         escape(&time(map.as_of)),
         escape(&time(map.as_of)),
-        svg::heatmap(svg::HeatmapChart { map, names, title }),
+        svg::heatmap(svg::HeatmapChart {
+            map,
+            names,
+            title,
+            role
+        }),
     );
     let _ = write!(
         body,
@@ -223,11 +265,15 @@ pub fn heatmap_page(map: &Heatmap, names: &[String], title: &str, data: &str) ->
     }
     body.push_str("</tr></thead>\n<tbody>\n");
     for (person, cells) in map.people.iter().zip(&map.cells) {
-        let _ = write!(
-            body,
-            "<tr><th scope=\"row\">{}</th>",
-            escape(person.as_str())
-        );
+        let label = match role {
+            Some(role) => format!(
+                "<a href=\"{}\">{}</a>",
+                escape(&gap_link(role.as_str(), person.as_str(), map.as_of)),
+                escape(person.as_str())
+            ),
+            None => escape(person.as_str()),
+        };
+        let _ = write!(body, "<tr><th scope=\"row\">{label}</th>");
         for (capability, cell) in map.capabilities.iter().zip(cells) {
             let status = svg::CellStatus::of(cell);
             let _ = write!(
@@ -305,19 +351,172 @@ pub fn progression_page(progression: &Progression, data: &str) -> String {
     }
     body.push_str("</tbody>\n</table>\n");
 
+    let _ = writeln!(
+        body,
+        "<h2>Evidence on {}</h2>",
+        escape(&date(progression.to))
+    );
+    evidence_table(
+        &mut body,
+        "Each item counted, its rule and weights",
+        &latest.explanation.contributions,
+        "No evidence counted at this date.",
+    );
+
+    body.push_str(
+        "<table class=\"levels\">\n<caption>Each level: support against contrary evidence and \
+         the threshold</caption>\n<thead><tr><th scope=\"col\">Level</th>\
+         <th scope=\"col\">Support</th><th scope=\"col\">Contrary</th><th scope=\"col\">Net</th>\
+         <th scope=\"col\">Threshold</th><th scope=\"col\">Gates met</th>\
+         <th scope=\"col\">Reached</th></tr></thead>\n<tbody>\n",
+    );
+    for l in &latest.explanation.levels {
+        let _ = writeln!(
+            body,
+            "<tr><td>{}</td><td>{:.3}</td><td>{:.3}</td><td>{:.3}</td><td>{:.3}</td><td>{}</td>\
+             <td>{}</td></tr>",
+            l.level,
+            l.support,
+            l.contrary,
+            l.net,
+            l.threshold,
+            if l.gates_met { "yes" } else { "no" },
+            if l.reached { "yes" } else { "no" },
+        );
+    }
+    body.push_str("</tbody>\n</table>\n");
+    data_links(&mut body, data);
+    document(&title, &body)
+}
+
+/// The gap page: the person and role, the bars, a table of the same figures as the JSON gap
+/// report, then each requirement's explanation (the statements counted, their rules and
+/// weights).
+pub fn gap_page(report: &GapReport, role: &RoleId, role_name: &str, data: &str) -> String {
+    let title = format!("{} against {} ({})", report.person, role_name, role);
+    let met = report.rows.iter().filter(|r| r.met).count();
+    let mut body = String::new();
     let _ = write!(
         body,
-        "<h2>Evidence on {}</h2>\n<table class=\"evidence\">\n<caption>Each item counted, its \
-         rule and weights</caption>\n<thead><tr><th scope=\"col\">Observed</th>\
+        "<h1>{}</h1>\n<p class=\"summary\">On <time datetime=\"{}\">{}</time>: {} of {} \
+         requirements met, fit <strong class=\"fit\">{:.2}</strong>, essential gaps \
+         <strong class=\"essential-gaps\">{}</strong>{}. Each capability links to the person's \
+         progression in it.</p>\n<figure class=\"chart\">{}</figure>\n",
+        escape(&title),
+        escape(&time(report.as_of)),
+        escape(&date(report.as_of)),
+        met,
+        report.rows.len(),
+        report.fit,
+        report.essential_gaps,
+        if report.assigned {
+            ""
+        } else {
+            "; the person does not hold the role at this date"
+        },
+        svg::gap(report, &title),
+    );
+    body.push_str(
+        "<table class=\"figures gap\">\n<caption>Each requirement: achieved against required, \
+         the levels behind it, confidence and the last evidence</caption>\n<thead><tr>\
+         <th scope=\"col\">Capability</th><th scope=\"col\">Criticality</th>\
+         <th scope=\"col\">Required</th><th scope=\"col\">Achieved</th>\
+         <th scope=\"col\">Gap</th><th scope=\"col\">Status</th>\
+         <th scope=\"col\">Evidence</th><th scope=\"col\">Self</th>\
+         <th scope=\"col\">Manager</th><th scope=\"col\">Confidence</th>\
+         <th scope=\"col\">Last evidence</th><th scope=\"col\">Explanation</th></tr></thead>\n\
+         <tbody>\n",
+    );
+    for (i, row) in report.rows.iter().enumerate() {
+        let status = svg::CellStatus::of_row(row);
+        let _ = writeln!(
+            body,
+            "<tr class=\"{}{}\" data-capability=\"{}\"><th scope=\"row\"><a href=\"{}\">{}</a> \
+             <code>{}</code></th><td>{}</td><td class=\"required\">{}</td>\
+             <td class=\"achieved\">{}</td><td class=\"gap\">{}</td>\
+             <td class=\"{}{}\">{}{}</td><td class=\"evidence\">{}</td>\
+             <td class=\"self\">{}</td><td class=\"manager\">{}</td>\
+             <td class=\"confidence\"><data value=\"{}\">{:.2}</data></td>\
+             <td class=\"last-evidence\">{}</td><td><a href=\"#explanation-{i}\">{} counted</a>\
+             </td></tr>",
+            status.class(),
+            if row.stale { " stale" } else { "" },
+            escape(row.capability.as_str()),
+            escape(&progression_link(
+                report.person.as_str(),
+                row.capability.as_str(),
+                report.as_of
+            )),
+            escape(&row.name),
+            escape(row.capability.as_str()),
+            name(&row.criticality),
+            row.required,
+            level_text(row.achieved),
+            row.gap,
+            status.class(),
+            if row.stale { " stale" } else { "" },
+            status.label(),
+            if row.stale { ", stale" } else { "" },
+            level_text(row.evidence_level),
+            level_text(row.self_level),
+            level_text(row.manager_level),
+            row.confidence,
+            row.confidence,
+            row.last_evidence_at.map_or_else(
+                || "none".to_owned(),
+                |at| format!(
+                    "<time datetime=\"{}\">{}</time>",
+                    escape(&time(at)),
+                    escape(&date(at))
+                )
+            ),
+            row.assessment.explanation.contributions.len(),
+        );
+    }
+    if report.rows.is_empty() {
+        body.push_str("<tr><td colspan=\"12\">The role requires nothing at this date.</td></tr>\n");
+    }
+    body.push_str("</tbody>\n</table>\n");
+    for (i, row) in report.rows.iter().enumerate() {
+        let _ = writeln!(
+            body,
+            "<h2 id=\"explanation-{i}\">Why {} is at {}</h2>",
+            escape(&row.name),
+            match row.achieved {
+                Some(level) => format!("level {level}"),
+                None => "no level".to_owned(),
+            },
+        );
+        evidence_table(
+            &mut body,
+            &format!(
+                "{} ({}): each item counted, its rule and weights",
+                row.name, row.capability
+            ),
+            &row.assessment.explanation.contributions,
+            "No evidence counted at this date.",
+        );
+    }
+    data_links(&mut body, data);
+    document(&title, &body)
+}
+
+/// The contributions of an assessment: each statement counted, its rule and version, rater,
+/// level, polarity and weights. `caption` is plain text.
+fn evidence_table(body: &mut String, caption: &str, contributions: &[Contribution], none: &str) {
+    let _ = write!(
+        body,
+        "<table class=\"evidence\">\n<caption>{}</caption>\n<thead><tr>\
+         <th scope=\"col\">Observed</th>\
          <th scope=\"col\">Statement</th><th scope=\"col\">Rule</th>\
          <th scope=\"col\">Capability</th><th scope=\"col\">Rater</th>\
          <th scope=\"col\">Level</th><th scope=\"col\">Polarity</th>\
          <th scope=\"col\">Weight</th><th scope=\"col\">Decay</th>\
          <th scope=\"col\">Effective weight</th><th scope=\"col\">Counts as</th></tr></thead>\n\
          <tbody>\n",
-        escape(&date(progression.to)),
+        escape(caption),
     );
-    for c in &latest.explanation.contributions {
+    for c in contributions {
         let _ = writeln!(
             body,
             "<tr><td><time datetime=\"{}\">{}</time></td><td><code>{}</code></td>\
@@ -345,35 +544,10 @@ pub fn progression_page(progression: &Progression, data: &str) -> String {
             },
         );
     }
-    if latest.explanation.contributions.is_empty() {
-        body.push_str("<tr><td colspan=\"11\">No evidence counted at this date.</td></tr>\n");
+    if contributions.is_empty() {
+        let _ = writeln!(body, "<tr><td colspan=\"11\">{}</td></tr>", escape(none));
     }
     body.push_str("</tbody>\n</table>\n");
-
-    body.push_str(
-        "<table class=\"levels\">\n<caption>Each level: support against contrary evidence and \
-         the threshold</caption>\n<thead><tr><th scope=\"col\">Level</th>\
-         <th scope=\"col\">Support</th><th scope=\"col\">Contrary</th><th scope=\"col\">Net</th>\
-         <th scope=\"col\">Threshold</th><th scope=\"col\">Gates met</th>\
-         <th scope=\"col\">Reached</th></tr></thead>\n<tbody>\n",
-    );
-    for l in &latest.explanation.levels {
-        let _ = writeln!(
-            body,
-            "<tr><td>{}</td><td>{:.3}</td><td>{:.3}</td><td>{:.3}</td><td>{:.3}</td><td>{}</td>\
-             <td>{}</td></tr>",
-            l.level,
-            l.support,
-            l.contrary,
-            l.net,
-            l.threshold,
-            if l.gates_met { "yes" } else { "no" },
-            if l.reached { "yes" } else { "no" },
-        );
-    }
-    body.push_str("</tbody>\n</table>\n");
-    data_links(&mut body, data);
-    document(&title, &body)
 }
 
 fn data_links(body: &mut String, data: &str) {

@@ -1,14 +1,15 @@
-//! The charts as SVG text, pure functions of the reports: a heatmap of people × capabilities
-//! and a step chart of a person's levels over time. Colours are presentation attributes
+//! The charts as SVG text, pure functions of the reports: a heatmap of people × capabilities,
+//! a bar chart of a person against a role's requirements and a step chart of a person's levels
+//! over time. Colours are presentation attributes
 //! (`fill`, `stroke`), which a `style-src` policy does not govern.
 
 use std::fmt::Write as _;
 
-use capability_engine::report::{Progression, ProgressionPoint};
-use capability_engine::{HeatCell, Heatmap, Level};
+use capability_engine::report::{GapRow, Progression, ProgressionPoint};
+use capability_engine::{GapReport, HeatCell, Heatmap, Level, RoleId};
 use chrono::{DateTime, Utc};
 
-use super::html::{date, escape, level_text, progression_link, shorten};
+use super::html::{date, escape, gap_link, level_text, progression_link, shorten};
 
 /// Where a cell stands against what the person's roles require.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +32,8 @@ pub struct HeatmapChart<'a> {
     pub names: &'a [String],
     /// What the chart shows, for its `<title>`.
     pub title: &'a str,
+    /// The role whose heatmap this is: each person's label links to their gap against it.
+    pub role: Option<&'a RoleId>,
 }
 
 /// One series of the progression chart.
@@ -59,6 +62,12 @@ const LEGEND_H: f64 = 64.0;
 const PERSON_LABEL_CHARS: usize = 34;
 const CAPABILITY_LABEL_CHARS: usize = 22;
 
+pub const BAR_H: f64 = 34.0;
+pub const BAR_SCALE_W: f64 = 420.0;
+const BAR_TOP: f64 = 40.0;
+const BAR_LABEL_CHARS: usize = 30;
+const REQUIRED_STROKE: &str = "#202124";
+
 pub const CHART_W: f64 = 760.0;
 pub const CHART_H: f64 = 340.0;
 const MARGIN_LEFT: f64 = 80.0;
@@ -73,6 +82,17 @@ impl CellStatus {
             (Some(_), Some(gap)) if gap <= 0 => CellStatus::Met,
             _ if cell.assessment.last_evidence_at.is_none() => CellStatus::NoEvidence,
             _ => CellStatus::Below,
+        }
+    }
+
+    /// A gap report's row: always required.
+    pub fn of_row(row: &GapRow) -> CellStatus {
+        if row.met {
+            CellStatus::Met
+        } else if row.last_evidence_at.is_none() {
+            CellStatus::NoEvidence
+        } else {
+            CellStatus::Below
         }
     }
 
@@ -179,6 +199,13 @@ pub fn heatmap(chart: HeatmapChart<'_>) -> String {
     }
     for (p, person) in map.people.iter().enumerate() {
         let y = HEADER_H + CELL_H * p as f64;
+        if let Some(role) = chart.role {
+            let _ = write!(
+                out,
+                "<a class=\"person\" href=\"{}\">",
+                escape(&gap_link(role.as_str(), person.as_str(), map.as_of)),
+            );
+        }
         let _ = write!(
             out,
             "<text class=\"row-label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" \
@@ -188,6 +215,9 @@ pub fn heatmap(chart: HeatmapChart<'_>) -> String {
             escape(person.as_str()),
             escape(&shorten(person.as_str(), PERSON_LABEL_CHARS)),
         );
+        if chart.role.is_some() {
+            out.push_str("</a>");
+        }
         for (c, capability) in map.capabilities.iter().enumerate() {
             let Some(cell) = map.cells.get(p).and_then(|row| row.get(c)) else {
                 continue;
@@ -215,7 +245,12 @@ pub fn heatmap(chart: HeatmapChart<'_>) -> String {
             HEADER_H + 20.0,
         );
     }
-    legend(&mut out, HEADER_H + CELL_H * rows as f64 + 24.0);
+    legend(
+        &mut out,
+        HEADER_H + CELL_H * rows as f64 + 24.0,
+        &CellStatus::ALL,
+        "Cells read achieved / required; – is none.",
+    );
     out.push_str("</svg>");
     out
 }
@@ -274,10 +309,10 @@ fn heat_cell(
     out
 }
 
-fn legend(out: &mut String, top: f64) {
+fn legend(out: &mut String, top: f64, statuses: &[CellStatus], reading: &str) {
     let _ = write!(out, "<g class=\"legend\">");
     let mut x = 10.0;
-    for status in CellStatus::ALL {
+    for &status in statuses {
         let _ = write!(
             out,
             "<rect class=\"swatch {}\" x=\"{x:.1}\" y=\"{top:.1}\" width=\"18\" height=\"18\" \
@@ -297,9 +332,200 @@ fn legend(out: &mut String, top: f64) {
         "<rect class=\"swatch stale\" x=\"10\" y=\"{y:.1}\" width=\"18\" height=\"18\" \
          fill=\"#ffffff\" stroke=\"{STALE_STROKE}\" stroke-width=\"2\" stroke-dasharray=\"5 3\"/>\
          <text x=\"34\" y=\"{:.1}\" dominant-baseline=\"middle\" fill=\"#202124\">Stale: every \
-         evidence item past its half-life. Cells read achieved / required; – is none.</text></g>",
+         evidence item past its half-life. {reading}</text></g>",
         y + 9.0,
     );
+}
+
+/// The top of a gap chart's scale: the highest level defined for any of its capabilities,
+/// required, achieved or rated.
+pub fn gap_top_level(report: &GapReport) -> u8 {
+    report
+        .rows
+        .iter()
+        .flat_map(|r| {
+            let levels = r
+                .assessment
+                .explanation
+                .levels
+                .iter()
+                .map(|t| Some(t.level));
+            levels.chain([
+                Some(r.required),
+                r.achieved,
+                r.evidence_level,
+                r.self_level,
+                r.manager_level,
+            ])
+        })
+        .flatten()
+        .map(Level::get)
+        .max()
+        .unwrap_or(1)
+        .max(1)
+}
+
+/// The x of a level on a gap chart whose scale ends at `top`; no level is the scale's start.
+pub fn bar_x(level: Option<Level>, top: u8) -> f64 {
+    let value = f64::from(level.map_or(0, Level::get));
+    LABEL_W + BAR_SCALE_W * value / f64::from(top.max(1))
+}
+
+/// A gap row's text: achieved / required.
+pub fn row_text(row: &GapRow) -> String {
+    format!(
+        "{} / {}",
+        level_text(row.achieved),
+        level_text(Some(row.required))
+    )
+}
+
+/// A bar's tooltip: everything behind its length and colour in words.
+pub fn row_tooltip(row: &GapRow) -> String {
+    let mut text = format!(
+        "{} ({}): achieved {} of required {}; {}; evidence {}, self {}, manager {}; confidence \
+         {:.2}; last evidence {}",
+        row.name,
+        row.capability,
+        level_text(row.achieved),
+        level_text(Some(row.required)),
+        CellStatus::of_row(row).label().to_lowercase(),
+        level_text(row.evidence_level),
+        level_text(row.self_level),
+        level_text(row.manager_level),
+        row.confidence,
+        row.last_evidence_at.map_or_else(|| "none".to_owned(), date),
+    );
+    if row.stale {
+        text.push_str("; stale (every item past its half-life)");
+    }
+    text
+}
+
+/// The gap report as horizontal bars: a row per requirement, the bar to the level achieved,
+/// a marker at the level required. Each bar links to the person's progression in the
+/// capability up to the report's date.
+pub fn gap(report: &GapReport, title: &str) -> String {
+    let top = gap_top_level(report);
+    let rows = report.rows.len();
+    let width = LABEL_W + BAR_SCALE_W + 120.0;
+    let height = BAR_TOP + BAR_H * rows.max(1) as f64 + LEGEND_H + 30.0;
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"gap\" role=\"img\" \
+         aria-labelledby=\"gap-title gap-desc\" width=\"{width:.0}\" height=\"{height:.0}\" \
+         viewBox=\"0 0 {width:.0} {height:.0}\" font-family=\"sans-serif\" font-size=\"13\">\
+         <title id=\"gap-title\">{}</title>\
+         <desc id=\"gap-desc\">{rows} required capabilities; each bar runs to the level \
+         achieved and a dark marker stands at the level required; bars are coloured met, below \
+         or no evidence, and a dashed border marks stale evidence. The table below gives the \
+         same figures.</desc>",
+        escape(title),
+    );
+    let bottom = BAR_TOP + BAR_H * rows.max(1) as f64;
+    let _ = write!(out, "<g class=\"axis x\">");
+    for value in 0..=top {
+        let level = Level::new(value).ok();
+        let x = bar_x(level, top);
+        let label = level.map_or_else(|| "none".to_owned(), |l| format!("level {l}"));
+        let _ = write!(
+            out,
+            "<line x1=\"{x:.1}\" y1=\"{:.1}\" x2=\"{x:.1}\" y2=\"{bottom:.1}\" stroke=\"#dadce0\"/>\
+             <text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#3c4043\">{label}</text>",
+            BAR_TOP - 6.0,
+            BAR_TOP - 12.0,
+        );
+    }
+    out.push_str("</g>");
+    for (i, row) in report.rows.iter().enumerate() {
+        let y = BAR_TOP + BAR_H * i as f64;
+        let _ = write!(
+            out,
+            "<text class=\"row-label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" \
+             dominant-baseline=\"middle\" fill=\"#202124\"><title>{}</title>{}</text>",
+            LABEL_W - 8.0,
+            y + BAR_H / 2.0,
+            escape(&format!("{} ({})", row.name, row.capability)),
+            escape(&shorten(&row.name, BAR_LABEL_CHARS)),
+        );
+        out.push_str(&gap_bar(report, row, top, y));
+    }
+    if rows == 0 {
+        let _ = write!(
+            out,
+            "<text class=\"empty\" x=\"{LABEL_W:.1}\" y=\"{:.1}\" fill=\"#202124\">The role \
+             requires nothing at this date.</text>",
+            BAR_TOP + BAR_H / 2.0,
+        );
+    }
+    legend(
+        &mut out,
+        bottom + 24.0,
+        &[CellStatus::Met, CellStatus::Below, CellStatus::NoEvidence],
+        "Bars read achieved / required; the dark marker is the level required.",
+    );
+    out.push_str("</svg>");
+    out
+}
+
+fn gap_bar(report: &GapReport, row: &GapRow, top: u8, y: f64) -> String {
+    let status = CellStatus::of_row(row);
+    let stale = if row.stale { " stale" } else { "" };
+    let border = if row.stale {
+        format!("stroke=\"{STALE_STROKE}\" stroke-width=\"2\" stroke-dasharray=\"5 3\"")
+    } else {
+        "stroke=\"#dadce0\" stroke-width=\"1\"".to_owned()
+    };
+    let start = bar_x(None, top);
+    let end = bar_x(row.achieved, top);
+    let required = bar_x(Some(row.required), top);
+    let (bar_y, bar_h) = (y + 6.0, BAR_H - 12.0);
+    let mut out = format!(
+        "<a class=\"bar {class}{stale}\" href=\"{href}\" data-capability=\"{capability}\" \
+         data-level=\"{level}\" data-required=\"{required_level}\" data-gap=\"{gap}\" \
+         data-met=\"{met}\" data-confidence=\"{confidence}\" data-stale=\"{stale_flag}\">\
+         <title>{tooltip}</title>\
+         <rect class=\"track\" x=\"{start:.1}\" y=\"{bar_y:.1}\" width=\"{track_w:.1}\" \
+         height=\"{bar_h:.1}\" fill=\"#f8f9fa\" {border}/>\
+         <rect class=\"achieved\" x=\"{start:.1}\" y=\"{bar_y:.1}\" width=\"{achieved_w:.1}\" \
+         height=\"{bar_h:.1}\" fill=\"{fill}\"/>\
+         <line class=\"required\" x1=\"{required:.1}\" y1=\"{y1:.1}\" x2=\"{required:.1}\" \
+         y2=\"{y2:.1}\" stroke=\"{REQUIRED_STROKE}\" stroke-width=\"3\"/>\
+         <text x=\"{tx:.1}\" y=\"{ty:.1}\" dominant-baseline=\"middle\" \
+         fill=\"#202124\">{text}</text>",
+        class = status.class(),
+        href = escape(&progression_link(
+            report.person.as_str(),
+            row.capability.as_str(),
+            report.as_of
+        )),
+        capability = escape(row.capability.as_str()),
+        level = row.achieved.map(|l| l.to_string()).unwrap_or_default(),
+        required_level = row.required,
+        gap = row.gap,
+        met = row.met,
+        confidence = row.confidence,
+        stale_flag = row.stale,
+        tooltip = escape(&row_tooltip(row)),
+        track_w = BAR_SCALE_W,
+        achieved_w = end - start,
+        fill = status.fill(),
+        y1 = y + 2.0,
+        y2 = y + BAR_H - 2.0,
+        tx = start + BAR_SCALE_W + 12.0,
+        ty = y + BAR_H / 2.0,
+        text = escape(&row_text(row)),
+    );
+    if row.stale {
+        let _ = write!(
+            out,
+            "<path class=\"stale-mark\" d=\"M{:.1} {bar_y:.1}h-12l12 12z\" fill=\"{STALE_STROKE}\"/>",
+            start + BAR_SCALE_W,
+        );
+    }
+    out.push_str("</a>");
+    out
 }
 
 impl Plot {

@@ -4,13 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use bytes::Bytes;
 use capability_engine::fixture::{self, Organisation};
 use capability_engine::report::{Progression, ProgressionPoint, Span};
 use capability_engine::{
@@ -24,6 +22,7 @@ use tower::ServiceExt as _;
 use super::html::{escape, link, segment, shorten};
 use super::svg::{self, CellStatus, Plot, Series};
 use crate::ports::*;
+use crate::tests::MemoryRecords;
 use crate::{CapabilityService, Ports};
 
 // ---------------------------------------------------------------- pure parts
@@ -156,6 +155,7 @@ fn the_heatmap_has_a_linked_cell_per_person_and_capability_and_escapes_names() {
         map: &map,
         names: &names,
         title: "Team <x>",
+        role: None,
     });
     assert!(out.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
     assert!(out.contains("role=\"img\""));
@@ -199,6 +199,7 @@ fn an_empty_heatmap_says_so() {
         map: &map,
         names: &[],
         title: "Nobody",
+        role: None,
     });
     assert_eq!(out.matches("<a class=\"cell ").count(), 0);
     assert!(out.contains("No one to show"));
@@ -318,83 +319,6 @@ fn the_progression_page_explains_the_latest_assessment() {
 }
 
 // ---------------------------------------------------------------- over HTTP
-
-type Key = (Tenant, String, String, String);
-
-#[derive(Default)]
-struct MemoryRecords {
-    map: Mutex<BTreeMap<Key, Record>>,
-}
-
-#[async_trait]
-impl Records for MemoryRecords {
-    async fn get(
-        &self,
-        t: Tenant,
-        kind: &str,
-        group: &str,
-        id: &str,
-    ) -> Result<Option<Record>, PortError> {
-        let key = (t, kind.to_owned(), group.to_owned(), id.to_owned());
-        Ok(self.map.lock().unwrap().get(&key).cloned())
-    }
-
-    async fn put(
-        &self,
-        t: Tenant,
-        kind: &str,
-        group: &str,
-        id: &str,
-        value: Bytes,
-        expect: Expect,
-    ) -> Result<Option<u64>, PortError> {
-        let key = (t, kind.to_owned(), group.to_owned(), id.to_owned());
-        let mut map = self.map.lock().unwrap();
-        let version = match (expect, map.get(&key).map(|r| r.version)) {
-            (Expect::Absent, None) => 1,
-            (Expect::Version(v), Some(c)) if v == c => c + 1,
-            _ => return Ok(None),
-        };
-        map.insert(key, Record { version, value });
-        Ok(Some(version))
-    }
-
-    async fn delete(
-        &self,
-        t: Tenant,
-        kind: &str,
-        group: &str,
-        id: &str,
-        version: u64,
-    ) -> Result<bool, PortError> {
-        let key = (t, kind.to_owned(), group.to_owned(), id.to_owned());
-        let mut map = self.map.lock().unwrap();
-        if map.get(&key).map(|r| r.version) == Some(version) {
-            map.remove(&key);
-            return Ok(true);
-        }
-        Ok(false)
-    }
-
-    async fn list(
-        &self,
-        t: Tenant,
-        kind: &str,
-        group: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<(String, Record)>, PortError> {
-        let map = self.map.lock().unwrap();
-        Ok(map
-            .iter()
-            .filter(|((tt, k, g, id), _)| {
-                *tt == t && k == kind && g == group && after.is_none_or(|a| id.as_str() > a)
-            })
-            .take(limit)
-            .map(|((_, _, _, id), r)| (id.clone(), r.clone()))
-            .collect())
-    }
-}
 
 /// The fixture's statements, all visible at once.
 struct FixtureSource(Vec<Value>);
@@ -888,4 +812,265 @@ async fn pages_carry_the_reports_figures_under_a_strict_policy() {
     assert_eq!(css.headers["content-type"], "text/css; charset=utf-8");
     assert_secured(&css);
     assert!(css.text.contains("figure.chart"));
+}
+
+// ---------------------------------------------------------------- gap page
+
+/// Ana's first role in the fixture, and the engine's gap report of her against it.
+fn fixture_gap(h: &Harness) -> (capability_engine::RoleId, capability_engine::GapReport) {
+    let ledger = h.org.ledger();
+    let role = h
+        .org
+        .assignments
+        .iter()
+        .find(|a| a.person.as_str() == fixture::ANA)
+        .unwrap()
+        .role
+        .clone();
+    let report = h
+        .reports(&ledger)
+        .gap_report(&key(fixture::ANA), &role, h.org.as_of)
+        .unwrap();
+    (role, report)
+}
+
+#[tokio::test]
+async fn the_gap_page_carries_the_gap_reports_figures() {
+    let h = harness().await;
+    let (role, expected) = fixture_gap(&h);
+    assert!(!expected.rows.is_empty());
+    let json = h
+        .get(&format!(
+            "/capabilities/roles/{role}/gap?agent={}",
+            encode(fixture::ANA)
+        ))
+        .await;
+    assert_eq!(json.status, StatusCode::OK, "{}", json.text);
+    assert_eq!(json.json(), serde_json::to_value(&expected).unwrap());
+
+    let page = h
+        .get(&format!(
+            "/capabilities/pages/roles/{role}/gap?person={}",
+            encode(fixture::ANA)
+        ))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert_secured(&page);
+    assert_eq!(page.headers["content-type"], "text/html; charset=utf-8");
+    assert_eq!(page.headers["cache-control"], "no-store");
+    let role_name = h.org.roles.get(&role).unwrap().name().to_owned();
+    assert!(page.text.contains(&format!(
+        "<h1>{} against {} ({role})</h1>",
+        escape(fixture::ANA),
+        escape(&role_name)
+    )));
+    assert_eq!(
+        page.text.matches("<a class=\"bar ").count(),
+        expected.rows.len()
+    );
+    for (i, row) in expected.rows.iter().enumerate() {
+        let status = CellStatus::of_row(row);
+        let bar = format!(
+            "<a class=\"bar {}{}\" href=\"{}\" data-capability=\"{}\" data-level=\"{}\" \
+             data-required=\"{}\" data-gap=\"{}\" data-met=\"{}\" data-confidence=\"{}\" \
+             data-stale=\"{}\">",
+            status.class(),
+            if row.stale { " stale" } else { "" },
+            escape(&super::html::progression_link(
+                fixture::ANA,
+                row.capability.as_str(),
+                expected.as_of
+            )),
+            row.capability,
+            row.achieved.map(|l| l.to_string()).unwrap_or_default(),
+            row.required,
+            row.gap,
+            row.met,
+            row.confidence,
+            row.stale,
+        );
+        assert!(page.text.contains(&bar), "{bar}");
+        assert!(page.text.contains(&format!("fill=\"{}\"", status.fill())));
+        // The table: the same levels, the exact confidence, the last evidence.
+        let cells = format!(
+            "<td class=\"required\">{}</td><td class=\"achieved\">{}</td><td class=\"gap\">{}</td>",
+            row.required,
+            super::html::level_text(row.achieved),
+            row.gap,
+        );
+        assert!(page.text.contains(&cells), "{cells}");
+        let levels = format!(
+            "<td class=\"evidence\">{}</td><td class=\"self\">{}</td><td class=\"manager\">{}</td>\
+             <td class=\"confidence\"><data value=\"{}\">{:.2}</data></td>",
+            super::html::level_text(row.evidence_level),
+            super::html::level_text(row.self_level),
+            super::html::level_text(row.manager_level),
+            row.confidence,
+            row.confidence,
+        );
+        assert!(page.text.contains(&levels), "{levels}");
+        if let Some(last) = row.last_evidence_at {
+            assert!(page.text.contains(&format!(
+                "<td class=\"last-evidence\"><time datetime=\"{}\">",
+                super::html::time(last)
+            )));
+        }
+        // The explanation: every statement counted, with its rule.
+        assert!(page.text.contains(&format!("id=\"explanation-{i}\"")));
+        for c in &row.assessment.explanation.contributions {
+            assert!(page.text.contains(&format!("<code>{}</code>", c.statement)));
+            assert!(
+                page.text
+                    .contains(&format!("<code>{}@{}</code>", c.rule.id, c.rule.version))
+            );
+        }
+    }
+    assert!(page.text.contains(&format!(
+        "fit <strong class=\"fit\">{:.2}</strong>",
+        expected.fit
+    )));
+    // The data links name the JSON report of the same person and date.
+    assert!(page.text.contains(&escape(&link(
+        &format!("/capabilities/roles/{role}/gap"),
+        &[
+            ("agent", fixture::ANA),
+            ("as_of", &super::html::time(expected.as_of))
+        ],
+    ))));
+
+    // The role's heatmap links each person to their gap page.
+    let heatmap = h
+        .get(&format!("/capabilities/pages/roles/{role}/heatmap"))
+        .await;
+    assert_eq!(heatmap.status, StatusCode::OK);
+    let ledger = h.org.ledger();
+    let map = h
+        .reports(&ledger)
+        .heatmap(&Team::Role { role: role.clone() }, h.org.as_of)
+        .unwrap();
+    assert!(!map.people.is_empty());
+    for person in &map.people {
+        let href = escape(&super::html::gap_link(
+            role.as_str(),
+            person.as_str(),
+            h.org.as_of,
+        ));
+        assert!(
+            heatmap
+                .text
+                .contains(&format!("<a class=\"person\" href=\"{href}\">")),
+            "{href}"
+        );
+        assert!(
+            heatmap
+                .text
+                .contains(&format!("<th scope=\"row\"><a href=\"{href}\">")),
+            "{href}"
+        );
+    }
+    // The manager's heatmap spans roles: no such link.
+    let manager = h
+        .get(&format!(
+            "/capabilities/pages/managers/heatmap?manager={}",
+            encode(fixture::MAX_MANAGER)
+        ))
+        .await;
+    assert!(!manager.text.contains("<a class=\"person\""));
+}
+
+#[test]
+fn the_gap_page_escapes_names_and_marks_stale_rows() {
+    let org = Organisation::personas();
+    let ledger = org.ledger();
+    let role = org
+        .assignments
+        .iter()
+        .find(|a| a.person.as_str() == fixture::ANA)
+        .unwrap()
+        .role
+        .clone();
+    let mut report = Reports::new(org.evaluator(&ledger), &org.roles, &org.assignments)
+        .gap_report(&key(fixture::ANA), &role, org.as_of)
+        .unwrap();
+    report.person = key(HOSTILE);
+    report.rows[0].name = "<b>Coding</b> & more".to_owned();
+    report.rows[0].stale = true;
+    let out = super::gap_page(&report, &role, "<i>Lead</i>", "/data?x=1");
+    assert!(!out.contains("<script>") && !out.contains("<b>") && !out.contains("<i>"));
+    assert!(out.contains("&lt;script&gt;alert(1)&lt;/script&gt; against &lt;i&gt;Lead&lt;/i&gt;"));
+    assert!(out.contains("&lt;b&gt;Coding&lt;/b&gt; &amp; more"));
+    assert_eq!(out.matches("<a class=\"bar ").count(), report.rows.len());
+    assert_eq!(
+        out.matches("class=\"stale-mark\"").count(),
+        report.rows.iter().filter(|r| r.stale).count()
+    );
+    assert!(out.contains("stroke-dasharray=\"5 3\""));
+    let href = escape(&super::html::progression_link(
+        HOSTILE,
+        report.rows[0].capability.as_str(),
+        report.as_of,
+    ));
+    assert!(href.contains("person=account%3Ahttps%3A%2F%2Fhr.example.org%7C%3Cscript%3E"));
+    assert!(out.contains(&format!("href=\"{href}\"")));
+    // A bar runs from the scale's start to the level achieved; the marker stands at the
+    // level required.
+    let top = svg::gap_top_level(&report);
+    assert!(top >= report.rows[0].required.get());
+    assert_eq!(svg::bar_x(None, 4), 250.0);
+    assert_eq!(
+        svg::bar_x(Some(Level::new(2).unwrap()), 4),
+        250.0 + svg::BAR_SCALE_W / 2.0
+    );
+    assert_eq!(
+        svg::bar_x(Some(Level::new(4).unwrap()), 4),
+        250.0 + svg::BAR_SCALE_W
+    );
+    // The legend shows only what a requirement can be.
+    assert!(!out.contains("swatch not-required"));
+}
+
+#[tokio::test]
+async fn the_gap_page_refuses_a_missing_person_and_an_unknown_role() {
+    let h = harness().await;
+    let (role, _) = fixture_gap(&h);
+    let missing = h
+        .get(&format!("/capabilities/pages/roles/{role}/gap"))
+        .await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST, "{}", missing.text);
+    assert_secured(&missing);
+    let body = missing.json();
+    assert_eq!(
+        (body["path"].as_str(), body["rule"].as_str()),
+        (Some("person"), Some("required")),
+        "{body}"
+    );
+    let bad_date = h
+        .get(&format!(
+            "/capabilities/pages/roles/{role}/gap?person={}&as_of=soon",
+            encode(fixture::ANA)
+        ))
+        .await;
+    assert_eq!(bad_date.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad_date.json()["path"], "as_of");
+    let unknown = h
+        .get(&format!(
+            "/capabilities/pages/roles/astronaut/gap?person={}",
+            encode(fixture::ANA)
+        ))
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.text);
+    assert_secured(&unknown);
+    let anonymous = h
+        .call(
+            "GET",
+            &format!(
+                "/capabilities/pages/roles/{role}/gap?person={}",
+                encode(fixture::ANA)
+            ),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    assert_secured(&anonymous);
 }
