@@ -243,7 +243,7 @@ pub(crate) async fn serve(
         base: service.public_url(&headers),
         tenant: caller.tenant.0,
     };
-    let model = service.store(caller.tenant).model().await?;
+    let model = service.model(caller.tenant).await?;
     let assessments = service.assessments(caller.tenant, &person, as_of).await?;
     let credentials = credentials(&issuer, &model.catalog, &person, as_of, &assessments);
     Ok(axum::Json(json!({

@@ -68,7 +68,14 @@ struct Inner {
     /// One catch-up at a time in this process; other servers are kept out by the ledger's
     /// compare-and-set.
     sync: tokio::sync::Mutex<()>,
+    /// Each tenant's last built model by the digest of its records: reports read the records
+    /// every time (another server may have changed them) but decode and validate them only
+    /// when they changed.
+    models: std::sync::Mutex<std::collections::HashMap<Tenant, CachedModel>>,
 }
+
+/// A built model and the digest of the records it was built from.
+type CachedModel = ([u8; 32], Arc<model::Model>);
 
 impl CapabilityService {
     pub fn new(ports: Ports, clock: Clock) -> CapabilityService {
@@ -81,6 +88,7 @@ impl CapabilityService {
                 sink: None,
                 public_url: None,
                 sync: tokio::sync::Mutex::new(()),
+                models: std::sync::Mutex::default(),
             }),
         }
     }
@@ -98,6 +106,7 @@ impl CapabilityService {
                 sink: Some(sink),
                 public_url: inner.public_url.clone(),
                 sync: tokio::sync::Mutex::new(()),
+                models: std::sync::Mutex::default(),
             }),
         }
     }
@@ -115,6 +124,7 @@ impl CapabilityService {
                 sink: inner.sink.clone(),
                 public_url: Some(url.trim_end_matches('/').to_owned()),
                 sync: tokio::sync::Mutex::new(()),
+                models: std::sync::Mutex::default(),
             }),
         }
     }
@@ -143,6 +153,35 @@ impl CapabilityService {
             ));
         };
         Ok(sink.record(tenant, statements).await?)
+    }
+
+    /// The tenant's model, built again only when its records changed.
+    pub(crate) async fn model(&self, tenant: Tenant) -> Result<Arc<model::Model>, ServiceError> {
+        let stored = self.store(tenant).stored().await?;
+        let fingerprint = stored.fingerprint();
+        let cached = self
+            .inner
+            .models
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&tenant)
+            .filter(|(seen, _)| *seen == fingerprint)
+            .map(|(_, model)| model.clone());
+        if let Some(model) = cached {
+            return Ok(model);
+        }
+        // Decoding and validating a large model is more than a few hundred microseconds.
+        let model = Arc::new(
+            tokio::task::spawn_blocking(move || stored.build())
+                .await
+                .map_err(|e| ServiceError::internal(format!("model task failed: {e}")))??,
+        );
+        self.inner
+            .models
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(tenant, (fingerprint, model.clone()));
+        Ok(model)
     }
 
     pub fn now(&self) -> DateTime<Utc> {

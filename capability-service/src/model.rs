@@ -172,24 +172,112 @@ pub struct ModelStore<'a> {
     pub tenant: Tenant,
 }
 
-impl ModelStore<'_> {
-    pub async fn load(&self) -> Result<Specs, ServiceError> {
+/// The stored records a model is built from, read but not decoded yet.
+pub struct StoredModel {
+    frameworks: Vec<(String, Bytes)>,
+    roles: Vec<(String, Bytes)>,
+    assignments: Option<Bytes>,
+    rules: Option<Bytes>,
+    config: Option<Bytes>,
+}
+
+impl StoredModel {
+    /// A digest of every record's content: equal digests, equal models.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        let mut hash = Sha256::new();
+        let mut part = |name: &str, id: &str, value: Option<&Bytes>| {
+            for field in [name.as_bytes(), id.as_bytes()] {
+                hash.update((field.len() as u64).to_be_bytes());
+                hash.update(field);
+            }
+            match value {
+                Some(value) => {
+                    hash.update([1]);
+                    hash.update((value.len() as u64).to_be_bytes());
+                    hash.update(value);
+                }
+                None => hash.update([0]),
+            }
+        };
+        for (id, value) in &self.frameworks {
+            part(KIND_FRAMEWORK, id, Some(value));
+        }
+        for (id, value) in &self.roles {
+            part(KIND_ROLE, id, Some(value));
+        }
+        part(KIND_MODEL, ID_ASSIGNMENTS, self.assignments.as_ref());
+        part(KIND_MODEL, ID_RULES, self.rules.as_ref());
+        part(KIND_MODEL, ID_CONFIG, self.config.as_ref());
+        hash.finalize().into()
+    }
+
+    pub fn specs(&self) -> Result<Specs, ServiceError> {
+        fn all<T: DeserializeOwned>(
+            kind: &str,
+            records: &[(String, Bytes)],
+        ) -> Result<Vec<T>, ServiceError> {
+            records
+                .iter()
+                .map(|(id, value)| decode(value, kind, id))
+                .collect()
+        }
+        fn one<T: DeserializeOwned>(
+            id: &str,
+            value: &Option<Bytes>,
+        ) -> Result<Option<T>, ServiceError> {
+            value
+                .as_ref()
+                .map(|value| decode(value, KIND_MODEL, id))
+                .transpose()
+        }
         Ok(Specs {
-            frameworks: self.list(KIND_FRAMEWORK).await?,
-            roles: self.list(KIND_ROLE).await?,
-            assignments: self
-                .get(KIND_MODEL, ID_ASSIGNMENTS)
-                .await?
-                .unwrap_or_default(),
-            rules: self.get(KIND_MODEL, ID_RULES).await?,
-            config: self.get(KIND_MODEL, ID_CONFIG).await?,
+            frameworks: all(KIND_FRAMEWORK, &self.frameworks)?,
+            roles: all(KIND_ROLE, &self.roles)?,
+            assignments: one(ID_ASSIGNMENTS, &self.assignments)?.unwrap_or_default(),
+            rules: one(ID_RULES, &self.rules)?,
+            config: one(ID_CONFIG, &self.config)?,
         })
     }
 
-    pub async fn model(&self) -> Result<Model, ServiceError> {
-        self.load().await?.build().map_err(|(part, e)| {
+    /// The model these records make, validated.
+    pub fn build(&self) -> Result<Model, ServiceError> {
+        self.specs()?.build().map_err(|(part, e)| {
             ServiceError::internal(format!("the stored {} are invalid: {e}", part.name()))
         })
+    }
+}
+
+impl ModelStore<'_> {
+    /// The model's records as stored.
+    pub async fn stored(&self) -> Result<StoredModel, ServiceError> {
+        let value = |record: Option<crate::ports::Record>| record.map(|r| r.value);
+        Ok(StoredModel {
+            frameworks: self.list_raw(KIND_FRAMEWORK).await?,
+            roles: self.list_raw(KIND_ROLE).await?,
+            assignments: value(
+                self.records
+                    .get(self.tenant, KIND_MODEL, GROUP, ID_ASSIGNMENTS)
+                    .await?,
+            ),
+            rules: value(
+                self.records
+                    .get(self.tenant, KIND_MODEL, GROUP, ID_RULES)
+                    .await?,
+            ),
+            config: value(
+                self.records
+                    .get(self.tenant, KIND_MODEL, GROUP, ID_CONFIG)
+                    .await?,
+            ),
+        })
+    }
+
+    pub async fn load(&self) -> Result<Specs, ServiceError> {
+        self.stored().await?.specs()
+    }
+
+    pub async fn model(&self) -> Result<Model, ServiceError> {
+        self.stored().await?.build()
     }
 
     pub async fn version(&self, kind: &str, id: &str) -> Result<Option<u64>, ServiceError> {
@@ -212,6 +300,14 @@ impl ModelStore<'_> {
     }
 
     pub async fn list<T: DeserializeOwned>(&self, kind: &str) -> Result<Vec<T>, ServiceError> {
+        self.list_raw(kind)
+            .await?
+            .iter()
+            .map(|(id, value)| decode(value, kind, id))
+            .collect()
+    }
+
+    async fn list_raw(&self, kind: &str) -> Result<Vec<(String, Bytes)>, ServiceError> {
         let mut out = Vec::new();
         let mut after: Option<String> = None;
         loop {
@@ -220,11 +316,10 @@ impl ModelStore<'_> {
                 .list(self.tenant, kind, GROUP, after.as_deref(), PAGE)
                 .await?;
             let full = page.len() == PAGE;
-            for (id, record) in &page {
-                out.push(decode(&record.value, kind, id)?);
-            }
-            match page.last() {
-                Some((id, _)) if full => after = Some(id.clone()),
+            let last = page.last().map(|(id, _)| id.clone());
+            out.extend(page.into_iter().map(|(id, record)| (id, record.value)));
+            match last {
+                Some(id) if full => after = Some(id),
                 _ => return Ok(out),
             }
         }

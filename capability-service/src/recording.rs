@@ -553,7 +553,7 @@ impl CapabilityService {
     /// Parses a record request (the body of `POST /capabilities/records`) against the tenant's
     /// catalog and writes its statements to the sink.
     pub async fn record(&self, tenant: Tenant, body: &[u8]) -> Result<Recorded, ServiceError> {
-        let model = self.store(tenant).model().await?;
+        let model = self.model(tenant).await?;
         let record = RecordRequest::parse(body, &model.catalog)?;
         let statements = record.statements();
         let ids = statements

@@ -6,6 +6,7 @@
 //! reports as CSV (RFC 4180).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
@@ -53,9 +54,20 @@ impl CapabilityService {
         &self,
         tenant: crate::ports::Tenant,
         people: &[&PersonKey],
-    ) -> Result<(Model, Ledger), ServiceError> {
-        let model = self.store(tenant).model().await?;
-        let rules = rules_or_none(&model)?;
+    ) -> Result<(Arc<Model>, Ledger), ServiceError> {
+        let model = self.model(tenant).await?;
+        let ledger = self.ledger(tenant, &model, people).await?;
+        Ok((model, ledger))
+    }
+
+    /// The ledger of `people` in the generation reports read.
+    async fn ledger(
+        &self,
+        tenant: crate::ports::Tenant,
+        model: &Model,
+        people: &[&PersonKey],
+    ) -> Result<Ledger, ServiceError> {
+        let rules = rules_or_none(model)?;
         let store = LedgerStore {
             records: self.inner.records.as_ref(),
             tenant,
@@ -67,7 +79,7 @@ impl CapabilityService {
             },
             None => Ledger::new(&rules),
         };
-        Ok((model, ledger))
+        Ok(ledger)
     }
 
     /// Every capability `person` has evidence for, assessed as of `as_of`.
@@ -133,13 +145,13 @@ impl CapabilityService {
         role: &RoleId,
         as_of: DateTime<Utc>,
     ) -> Result<Heatmap, ServiceError> {
-        let model = self.store(tenant).model().await?;
+        let model = self.model(tenant).await?;
         model
             .roles
             .get(role)
             .map_err(|_| ServiceError::not_found("role"))?;
         let people = model.assignments.people_in(role, as_of);
-        let (model, ledger) = self.view(tenant, &people).await?;
+        let ledger = self.ledger(tenant, &model, &people).await?;
         reports(&model, &ledger)
             .heatmap(&Team::Role { role: role.clone() }, as_of)
             .map_err(|e| ServiceError::engine(e, ""))
@@ -153,9 +165,9 @@ impl CapabilityService {
         manager: &PersonKey,
         as_of: DateTime<Utc>,
     ) -> Result<Heatmap, ServiceError> {
-        let model = self.store(tenant).model().await?;
+        let model = self.model(tenant).await?;
         let people = model.assignments.reports_of(manager, as_of);
-        let (model, ledger) = self.view(tenant, &people).await?;
+        let ledger = self.ledger(tenant, &model, &people).await?;
         let team = Team::People {
             people: model
                 .assignments
@@ -193,7 +205,7 @@ impl CapabilityService {
         tenant: crate::ports::Tenant,
         capabilities: &[CapabilityId],
     ) -> Result<Vec<String>, ServiceError> {
-        let model = self.store(tenant).model().await?;
+        let model = self.model(tenant).await?;
         Ok(capabilities
             .iter()
             .map(|id| {
@@ -211,7 +223,7 @@ impl CapabilityService {
         tenant: crate::ports::Tenant,
         role: &RoleId,
     ) -> Result<String, ServiceError> {
-        let model = self.store(tenant).model().await?;
+        let model = self.model(tenant).await?;
         model
             .roles
             .get(role)
@@ -227,7 +239,7 @@ impl CapabilityService {
         as_of: DateTime<Utc>,
         horizon: Days,
     ) -> Result<StaleReports, ServiceError> {
-        let model = self.store(tenant).model().await?;
+        let model = self.model(tenant).await?;
         let mut people: Vec<&PersonKey> = match person {
             Some(person) => vec![person],
             None => model
@@ -239,7 +251,7 @@ impl CapabilityService {
         };
         people.sort();
         people.dedup();
-        let (_, ledger) = self.view(tenant, &people).await?;
+        let ledger = self.ledger(tenant, &model, &people).await?;
         let reports = reports(&model, &ledger);
         let mut out = Vec::with_capacity(people.len());
         for person in people {

@@ -1126,3 +1126,28 @@ async fn two_thousand_people_sync_and_report_as_the_engine_does() {
         assert_eq!(report, serde_json::to_value(&expected).unwrap());
     }
 }
+
+#[tokio::test]
+async fn the_model_is_built_again_only_when_its_records_change() {
+    let h = harness();
+    h.put_model().await;
+    let first = h.service.model(A).await.unwrap();
+    let again = h.service.model(A).await.unwrap();
+    assert!(
+        Arc::ptr_eq(&first, &again),
+        "unchanged records, the same model"
+    );
+
+    let specs = fixture::rule_specs();
+    let body = serde_json::to_value(&specs[..1]).unwrap();
+    let (status, _) = h
+        .call("PUT", "/capabilities/rules", ADMIN_A, Some(body))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let changed = h.service.model(A).await.unwrap();
+    assert!(!Arc::ptr_eq(&first, &changed));
+    assert_eq!(changed.rules.as_ref().unwrap().len(), 1);
+    // Another tenant's model is its own.
+    let other = h.service.model(B).await.unwrap();
+    assert!(other.rules.is_none());
+}
