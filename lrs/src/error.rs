@@ -186,6 +186,13 @@ impl IntoResponse for ApiError {
                     .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
+            // The rest of the body is not read: the connection cannot carry another request,
+            // and the client is told so rather than finding it closed under its next one.
+            ApiError::TooLarge { .. } => {
+                response
+                    .headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
             _ => {}
         }
         response

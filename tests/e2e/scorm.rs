@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::Server;
 
-const MANIFEST_12: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+pub(crate) const MANIFEST_12: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <manifest identifier="com.example.two" version="1.0"
   xmlns="http://www.imsproject.org/xsd/imscp_rootv1p1p2"
   xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_rootv1p2">
@@ -26,7 +26,7 @@ const MANIFEST_12: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
   </resources>
 </manifest>"#;
 
-fn zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+pub(crate) fn zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());
     {
         let mut writer = zip::ZipWriter::new(&mut out);
