@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Mutex, mpsc};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -22,7 +22,106 @@ pub struct Server {
     pub base: String,
     /// Everything the server wrote to stderr (its log), collected in the background.
     log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    /// The thread collecting the log; joined on drop so the scan sees the last lines.
+    collector: Option<std::thread::JoinHandle<()>>,
     _temp: Option<tempfile::TempDir>,
+}
+
+/// Every secret and launch token the tests have been given, process-wide: no server's log may
+/// contain any of them (checked when each `Server` is dropped).
+static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Shortest string remembered: anything shorter would match by chance.
+const MIN_SECRET_LEN: usize = 12;
+
+/// Remembers a credential secret or a launch token (or a launch URL, whose token is taken)
+/// so that every server log is checked for it.
+pub fn remember_secret(secret: &str) {
+    let secret = secret
+        .split_once("/scorm/launch/")
+        .map_or(secret, |(_, rest)| rest.split('/').next().unwrap_or(rest));
+    if secret.len() < MIN_SECRET_LEN {
+        return;
+    }
+    let mut secrets = SECRETS.lock().unwrap_or_else(|e| e.into_inner());
+    if !secrets.iter().any(|s| s == secret) {
+        secrets.push(secret.to_owned());
+    }
+}
+
+/// The lines of `log` that give away a secret: a remembered secret or token, an
+/// `Authorization` header value, Basic credentials, or a launch token in a path (the server
+/// logs `/scorm/launch/…` in its place). Each line is returned redacted.
+pub fn leaks(log: &[String]) -> Vec<String> {
+    let secrets = SECRETS.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let mut found = Vec::new();
+    for line in log {
+        let mut why = Vec::new();
+        let mut redacted = line.clone();
+        for secret in &secrets {
+            if redacted.contains(secret.as_str()) {
+                why.push("a remembered secret or launch token");
+                redacted = redacted.replace(secret.as_str(), "<REDACTED>");
+            }
+        }
+        let lower = line.to_ascii_lowercase();
+        if lower.contains("authorization: ") || lower.contains("authorization=") {
+            why.push("an Authorization header value");
+        }
+        if basic_credentials(line) {
+            why.push("Basic credentials");
+        }
+        if launch_token_in_path(line) {
+            why.push("a launch token in a path");
+        }
+        if !why.is_empty() {
+            why.dedup();
+            found.push(format!("{}: {}", why.join(", "), redact_tokens(&redacted)));
+        }
+    }
+    found
+}
+
+/// `Basic <base64 of key:secret>` anywhere in the line.
+fn basic_credentials(line: &str) -> bool {
+    line.match_indices("Basic ").any(|(at, _)| {
+        let candidate: String = line[at + 6..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '='))
+            .collect();
+        base64::engine::general_purpose::STANDARD
+            .decode(&candidate)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .is_some_and(|text| text.contains(':'))
+    })
+}
+
+/// A character of a launch token (base64url, no padding).
+fn token_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_')
+}
+
+fn launch_token_in_path(line: &str) -> bool {
+    line.match_indices("/scorm/launch/")
+        .any(|(at, prefix)| line[at + prefix.len()..].starts_with(token_char))
+}
+
+/// The line with whatever follows `/scorm/launch/` and `Basic ` cut, so a panic message does
+/// not print what it complains about.
+fn redact_tokens(line: &str) -> String {
+    let mut out = line.to_owned();
+    for prefix in ["/scorm/launch/", "Basic "] {
+        let mut from = 0;
+        while let Some(at) = out[from..].find(prefix).map(|i| i + from + prefix.len()) {
+            let end = out[at..]
+                .find(|c: char| !(token_char(c) || matches!(c, '+' | '/' | '=')))
+                .map_or(out.len(), |i| i + at);
+            out.replace_range(at..end, "<REDACTED>");
+            from = at;
+        }
+    }
+    out
 }
 
 impl Server {
@@ -46,15 +145,19 @@ impl Server {
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        remember_secret(ADMIN_SECRET);
         for (k, v) in env {
             command.env(k, v);
+            if k.contains("SECRET") {
+                remember_secret(v);
+            }
         }
         let mut child = command.spawn().expect("spawn proficio");
         let stdout = child.stdout.take().expect("stdout");
         let stderr = child.stderr.take().expect("stderr");
         let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let sink = log.clone();
-        std::thread::spawn(move || {
+        let collector = std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 sink.lock().unwrap().push(line);
             }
@@ -81,6 +184,7 @@ impl Server {
             child,
             base,
             log,
+            collector: Some(collector),
             _temp: None,
         }
     }
@@ -132,10 +236,9 @@ impl Server {
             .expect("create credential");
         assert_eq!(response.status(), 201);
         let body: Value = response.json().await.expect("json");
-        (
-            body["key"].as_str().expect("key").to_owned(),
-            body["secret"].as_str().expect("secret").to_owned(),
-        )
+        let secret = body["secret"].as_str().expect("secret").to_owned();
+        remember_secret(&secret);
+        (body["key"].as_str().expect("key").to_owned(), secret)
     }
 
     pub fn xapi(&self, key: &str, secret: &str) -> Xapi {
@@ -156,8 +259,24 @@ impl Server {
 }
 
 impl Drop for Server {
+    /// Stops the server, then scans its whole log for secrets (unless the test already failed:
+    /// a second panic would abort the run and hide the first).
     fn drop(&mut self) {
         self.kill();
+        if let Some(collector) = self.collector.take() {
+            let _ = collector.join();
+        }
+        if std::thread::panicking() {
+            return;
+        }
+        let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        let leaks = leaks(&log);
+        assert!(
+            leaks.is_empty(),
+            "the server log gives away secrets ({} lines):\n{}",
+            leaks.len(),
+            leaks.join("\n")
+        );
     }
 }
 

@@ -14,6 +14,7 @@ mod capability_templates;
 mod cli;
 mod crash;
 mod documents;
+mod isolation;
 mod limits;
 mod scorm;
 mod security;

@@ -1,4 +1,9 @@
 //! The administration API under `/admin/`: tenants and credentials, for admin credentials only.
+//!
+//! An admin credential of the `default` tenant operates the server: every tenant and every
+//! credential. An admin credential of any other tenant administers that tenant only: it sees
+//! its own tenant and credentials, issues and revokes credentials on it, and creates no
+//! tenant; another tenant's credentials are, to it, not there.
 
 use axum::Router;
 use axum::body::Body;
@@ -9,7 +14,7 @@ use axum::routing::{delete, get};
 use serde::Deserialize;
 
 use super::{Admin, AppState, method_not_allowed, read_body};
-use crate::auth::parse_scopes;
+use crate::auth::{Principal, parse_scopes};
 use crate::error::ApiError;
 use crate::registry;
 
@@ -54,8 +59,19 @@ struct NewTenant {
     name: String,
 }
 
-async fn list_tenants(State(state): State<AppState>, _admin: Admin) -> Result<Response, ApiError> {
-    let tenants = state.stores.tenants.list_tenants().await?;
+/// Whether an admin credential operates the whole server rather than its own tenant.
+fn operates_server(admin: &Principal) -> bool {
+    admin.tenant_name == registry::DEFAULT_TENANT
+}
+
+async fn list_tenants(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+) -> Result<Response, ApiError> {
+    let mut tenants = state.stores.tenants.list_tenants().await?;
+    if !operates_server(&admin) {
+        tenants.retain(|t| t.id == admin.tenant);
+    }
     Ok(axum::Json(tenants).into_response())
 }
 
@@ -65,6 +81,9 @@ async fn create_tenant(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    if !operates_server(&admin) {
+        return Err(ApiError::Forbidden("an admin of the default tenant"));
+    }
     let request: NewTenant = json_body(&state, &headers, body).await?;
     let tenant = registry::create_tenant(state.stores.tenants.as_ref(), &request.name).await?;
     tracing::info!(by = %admin.key, tenant = %tenant.name, "tenant created");
@@ -82,9 +101,12 @@ struct NewCredential {
 
 async fn list_credentials(
     State(state): State<AppState>,
-    _admin: Admin,
+    Admin(admin): Admin,
 ) -> Result<Response, ApiError> {
-    let credentials = registry::list_credentials(state.stores.tenants.as_ref()).await?;
+    let mut credentials = registry::list_credentials(state.stores.tenants.as_ref()).await?;
+    if !operates_server(&admin) {
+        credentials.retain(|c| c.tenant == admin.tenant_name);
+    }
     Ok(axum::Json(credentials).into_response())
 }
 
@@ -95,6 +117,13 @@ async fn create_credential(
     body: Body,
 ) -> Result<Response, ApiError> {
     let request: NewCredential = json_body(&state, &headers, body).await?;
+    if !operates_server(&admin) && request.tenant != admin.tenant_name {
+        return Err(ApiError::invalid(
+            "tenant",
+            "own-tenant",
+            "an admin of a tenant issues credentials on that tenant only",
+        ));
+    }
     let scopes = parse_scopes(&request.scopes.join(","))
         .map_err(|e| ApiError::invalid("scopes", "known-scope", e.to_string()))?;
     let issued = registry::create_credential(
@@ -113,6 +142,15 @@ async fn revoke_credential(
     Admin(admin): Admin,
     Path(key): Path<String>,
 ) -> Result<Response, ApiError> {
+    if !operates_server(&admin) {
+        let own = registry::list_credentials(state.stores.tenants.as_ref())
+            .await?
+            .into_iter()
+            .any(|c| c.key == key && c.tenant == admin.tenant_name);
+        if !own {
+            return Err(ApiError::NotFound);
+        }
+    }
     registry::revoke_credential(state.stores.tenants.as_ref(), &key).await?;
     state.auth.forget(&key);
     tracing::info!(by = %admin.key, key = %key, "credential revoked");
