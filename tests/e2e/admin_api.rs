@@ -75,6 +75,7 @@ async fn tenants_and_credentials_lifecycle() {
     let issued: Value = issued.json().await.unwrap();
     let key = issued["key"].as_str().unwrap().to_owned();
     let secret = issued["secret"].as_str().unwrap().to_owned();
+    crate::helpers::remember_secret(&secret);
     assert_eq!(issued["tenant"], json!("acme"));
 
     let listed = admin(reqwest::Method::GET, "/admin/credentials")

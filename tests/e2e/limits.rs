@@ -407,6 +407,7 @@ async fn every_class_of_bad_input_gets_its_exact_answer() {
         .await
         .unwrap();
     let launch = registration["launch"]["url"].as_str().unwrap().to_owned();
+    crate::helpers::remember_secret(&launch);
     for traversal in [
         "/content/../../../etc/passwd",
         "/content/one/%2e%2e/%2e%2e/imsmanifest.xml",

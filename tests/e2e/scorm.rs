@@ -177,6 +177,7 @@ async fn a_scorm_12_course_plays_resumes_and_leaves_xapi_statements() {
     let registration: Value = response.json().await.unwrap();
     let registration_id = registration["id"].as_str().unwrap().to_owned();
     let launch = registration["launch"]["url"].as_str().unwrap().to_owned();
+    crate::helpers::remember_secret(&launch);
     assert!(launch.starts_with("/scorm/launch/"));
 
     let page = client.http.get(client.url(&launch)).send().await.unwrap();
@@ -448,6 +449,7 @@ async fn packages_are_checked_whole_and_scoped_to_their_tenant() {
     // A forged or foreign launch link opens nothing.
     let registration: Value = client.register(&json!(id)).await;
     let launch = registration["launch"]["url"].as_str().unwrap().to_owned();
+    crate::helpers::remember_secret(&launch);
     let mut forged = launch.clone().into_bytes();
     let last = forged.len() - 3;
     forged[last] = if forged[last] == b'A' { b'B' } else { b'A' };
@@ -499,6 +501,7 @@ async fn on_scylla_a_package_imported_by_one_server_plays_on_another() {
     let package: Value = response.json().await.unwrap();
     let registration: Value = on_second.register(&package["id"]).await;
     let launch = registration["launch"]["url"].as_str().unwrap().to_owned();
+    crate::helpers::remember_secret(&launch);
     // The link made by the second server opens on the first, and the other way round.
     let started: Value = on_first
         .player_json(
@@ -604,6 +607,7 @@ async fn a_choice_only_2004_course_starts_from_the_outline() {
     assert_eq!(package["version"], "2004 4th Edition", "{package}");
     let registration: Value = client.register(&package["id"]).await;
     let launch = registration["launch"]["url"].as_str().unwrap().to_owned();
+    crate::helpers::remember_secret(&launch);
     let navigate = format!("{launch}/api/navigate");
     let response = client.player(&navigate, &json!({"request": "start"})).await;
     assert_eq!(response.status(), 200);
@@ -666,6 +670,7 @@ async fn a_2004_session_closed_without_terminate_resumes() {
         .unwrap();
     let registration: Value = client.register(&package["id"]).await;
     let launch = registration["launch"]["url"].as_str().unwrap().to_owned();
+    crate::helpers::remember_secret(&launch);
     let navigate = format!("{launch}/api/navigate");
     let started: Value = client
         .player_json(&navigate, &json!({"request": "start"}))

@@ -155,6 +155,7 @@ async fn administrative_actions_are_in_the_audit_log_of_their_tenant() {
     .await
     .unwrap();
     let issued_secret = issued["secret"].as_str().unwrap().to_owned();
+    crate::helpers::remember_secret(&issued_secret);
     let revoked = client
         .delete(server.url(&format!(
             "/admin/credentials/{}",
@@ -245,10 +246,11 @@ async fn administrative_actions_are_in_the_audit_log_of_their_tenant() {
         .json()
         .await
         .unwrap();
-        (
-            issued["key"].as_str().unwrap().to_owned(),
-            issued["secret"].as_str().unwrap().to_owned(),
-        )
+        (issued["key"].as_str().unwrap().to_owned(), {
+            let secret = issued["secret"].as_str().unwrap().to_owned();
+            crate::helpers::remember_secret(&secret);
+            secret
+        })
     };
     let (status, acme_log) = read(key_admin, secret_admin).await;
     assert_eq!(status, 200);
