@@ -169,27 +169,31 @@ pub fn agent_names_of(json: &Map<String, Value>) -> Vec<(String, String)> {
 
 /// Merges a newer activity definition into the canonical one: language maps merge per
 /// language, every other property is replaced by the newer value (xAPI Communication §2.5:
-/// the LRS may update its canonical definition from trusted statements).
-pub fn merge_definition(canonical: &mut Map<String, Value>, newer: &Map<String, Value>) {
+/// the LRS may update its canonical definition from trusted statements). Returns whether the
+/// canonical definition changed, so that a store rewrites it only then and need not keep a
+/// copy to compare with.
+pub fn merge_definition(canonical: &mut Map<String, Value>, newer: &Map<String, Value>) -> bool {
+    let mut changed = false;
     for (key, value) in newer {
         match (canonical.get_mut(key), value) {
             (Some(Value::Object(old)), Value::Object(new))
-                if key == "name" || key == "description" =>
+                if key == "name" || key == "description" || key == "extensions" =>
             {
-                for (language, text) in new {
-                    old.insert(language.clone(), text.clone());
+                for (name, entry) in new {
+                    if old.get(name) != Some(entry) {
+                        old.insert(name.clone(), entry.clone());
+                        changed = true;
+                    }
                 }
             }
-            (Some(Value::Object(old)), Value::Object(new)) if key == "extensions" => {
-                for (name, ext) in new {
-                    old.insert(name.clone(), ext.clone());
-                }
-            }
+            (Some(old), _) if old == value => {}
             _ => {
                 canonical.insert(key.clone(), value.clone());
+                changed = true;
             }
         }
     }
+    changed
 }
 
 /// Replaces the definition of every activity in a statement by its canonical one, where the
@@ -280,7 +284,18 @@ pub fn from_stored(json: Map<String, Value>) -> Result<NewStatement, ValidationE
         .get("authority")
         .and_then(Value::as_object)
         .and_then(xapi::ifi_key);
-    let statement = Statement::parse(Value::Object(json), version, "$")?;
+    // The `version` property says which version the statement claims, not which the request
+    // that stored it spoke: a 2.0.0 request may store a statement claiming 1.0.0 that uses
+    // 2.0 properties. What was accepted under either version reads back.
+    let other = match version {
+        Version::V1_0_3 => Version::V2_0_0,
+        Version::V2_0_0 => Version::V1_0_3,
+    };
+    let value = Value::Object(json);
+    let statement = match Statement::parse(value.clone(), version, "$") {
+        Ok(statement) => statement,
+        Err(error) => Statement::parse(value, other, "$").map_err(|_| error)?,
+    };
     let id = statement.id().unwrap_or_default();
     let voids = statement.voids();
     let statement_ref = statement.statement_ref();

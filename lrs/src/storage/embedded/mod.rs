@@ -53,8 +53,8 @@ use super::{
     AttachmentData, CredentialRecord, Document, DocumentEntry, DocumentError, DocumentScope,
     DocumentSet, DocumentStore, DocumentWrite, InsertError, NewStatement, Precondition,
     RegistryError, StatementPage, StatementQuery, StatementStore, StorageError, StorageErrorKind,
-    StoredStatement, Tenant, TenantId, TenantStore, TermKind, WriteMode, merge_documents, stamp,
-    statement_from_stored,
+    StoredStatement, Tenant, TenantId, TenantStore, TermKind, WriteMode, format_stored,
+    merge_documents, stamp, statement_from_stored,
 };
 use crate::clock::Clock;
 
@@ -112,6 +112,12 @@ struct WriteState {
 }
 
 const FLAG_VOIDING: u8 = 1;
+/// The journal size at which fjall flushes the memtables that keep its oldest part alive.
+const JOURNAL_BYTES: u64 = 64 * 1024 * 1024;
+/// Memtable size of the `statements` keyspace (about 28,000 statements of 1 KB).
+const STATEMENTS_MEMTABLE_BYTES: u64 = 32 * 1024 * 1024;
+/// Memtable size of the `terms` and `ids` keyspaces (about 170,000 entries).
+const INDEX_MEMTABLE_BYTES: u64 = 16 * 1024 * 1024;
 const HASH_LEN: usize = 16;
 
 impl EmbeddedStore {
@@ -122,8 +128,14 @@ impl EmbeddedStore {
         clock: Arc<dyn Clock>,
     ) -> Result<EmbeddedStore, StorageError> {
         std::fs::create_dir_all(dir).map_err(|e| io_error(&e))?;
+        // The journal is kept until every memtable holding part of it is flushed, and replayed
+        // whole at start-up. fjall's default lets it grow to 512 MiB, which a keyspace written
+        // rarely (activities, agents, registry) would pin: the data directory carried that
+        // much besides the tables and start-up took seconds. At this bound the rarely written
+        // memtables are flushed instead.
         let db = Database::builder(dir)
             .cache_size(options.cache_bytes)
+            .max_journaling_size(JOURNAL_BYTES)
             .temporary(options.temporary)
             .open()
             .map_err(map_err)?;
@@ -133,16 +145,28 @@ impl EmbeddedStore {
         };
         // Statement JSON compresses well, so its blocks are LZ4-compressed on every level, not
         // only the deeper ones (fjall's default); the index keyspaces hold short keys and stay
-        // as they are.
+        // as they are. Every write inserts into these three memtables under the store's
+        // write lock, and an insert into a memtable (a skip list) costs one key comparison
+        // per level, most of them cache misses: smaller memtables than fjall's 64 MiB keep the
+        // lists shallower and warmer, and hold less memory, for a few more flushes.
+        // (Options are recorded when a keyspace is created; an existing one keeps its own.)
         let statements = db
             .keyspace("statements", || {
-                KeyspaceCreateOptions::default().data_block_compression_policy(
-                    fjall::config::CompressionPolicy::all(fjall::CompressionType::Lz4),
-                )
+                KeyspaceCreateOptions::default()
+                    .max_memtable_size(STATEMENTS_MEMTABLE_BYTES)
+                    .data_block_compression_policy(fjall::config::CompressionPolicy::all(
+                        fjall::CompressionType::Lz4,
+                    ))
             })
             .map_err(map_err)?;
-        let ids = open("ids")?;
-        let terms = open("terms")?;
+        let index = |name: &str| {
+            db.keyspace(name, || {
+                KeyspaceCreateOptions::default().max_memtable_size(INDEX_MEMTABLE_BYTES)
+            })
+            .map_err(map_err)
+        };
+        let ids = index("ids")?;
+        let terms = index("terms")?;
         let voids = open("voids")?;
         let documents = open("documents")?;
         let registry = open("registry")?;

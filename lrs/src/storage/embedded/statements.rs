@@ -62,6 +62,68 @@ fn decode_record(value: &[u8]) -> Result<Record, StorageError> {
     })
 }
 
+/// The parts of a statement's write that do not depend on its `stored` time, computed before
+/// the write lock is taken: every writer of the store waits for that lock, so the critical
+/// section should only assign `seq`, check ids and apply the batch.
+struct Encoded {
+    /// flags ‖ id ‖ the statement JSON without its closing brace, to be completed with
+    /// `stored` under the lock; `None` when the client sent a `stored` of its own, which is
+    /// then replaced in place by [`stamp`] as the statement is written.
+    open_record: Option<Vec<u8>>,
+    has_timestamp: bool,
+    /// The statement's own term prefixes (what it inherits through a StatementRef is looked
+    /// up under the lock, as the target may be in this very batch).
+    prefixes: Vec<[u8; 21]>,
+}
+
+fn encode(tenant: TenantId, statement: &NewStatement) -> Result<Encoded, StorageError> {
+    let prefixes = statement
+        .terms
+        .0
+        .iter()
+        .map(|(kind, value)| term_prefix(tenant, *kind, value))
+        .collect();
+    let open_record = if statement.json.is_empty() || statement.json.contains_key("stored") {
+        None
+    } else {
+        let mut record = Vec::with_capacity(17 + 2048);
+        record.push(if statement.voids.is_some() {
+            FLAG_VOIDING
+        } else {
+            0
+        });
+        record.extend_from_slice(statement.id.as_bytes());
+        serde_json::to_writer(&mut record, &statement.json)
+            .map_err(|e| StorageError::corrupt(e.to_string()))?;
+        if record.pop() != Some(b'}') {
+            return Err(StorageError::corrupt(
+                "a statement did not encode as an object",
+            ));
+        }
+        Some(record)
+    };
+    Ok(Encoded {
+        open_record,
+        has_timestamp: statement.json.contains_key("timestamp"),
+        prefixes,
+    })
+}
+
+/// Completes an open record with what [`stamp`] adds, in the order it adds it (a new key goes
+/// last), so the stored bytes are those of stamping the map and encoding it whole.
+fn close_record(mut record: Vec<u8>, has_timestamp: bool, stored: &str) -> Vec<u8> {
+    // `stored` is RFC 3339 text: nothing in it needs escaping in a JSON string.
+    if !has_timestamp {
+        record.extend_from_slice(b",\"timestamp\":\"");
+        record.extend_from_slice(stored.as_bytes());
+        record.push(b'"');
+    }
+    record.extend_from_slice(b",\"stored\":\"");
+    record.extend_from_slice(stored.as_bytes());
+    record.extend_from_slice(b"\"}");
+    record
+}
+
 impl Inner {
     fn record_at(&self, tenant: TenantId, seq: u64) -> Result<Option<Record>, StorageError> {
         match self
@@ -148,11 +210,15 @@ impl Inner {
                 }
             }
         }
+        let encoded = batch
+            .iter()
+            .map(|statement| encode(tenant, statement))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut state = self.write.lock();
         let mut ids = Vec::with_capacity(batch.len());
-        let mut fresh: Vec<NewStatement> = Vec::with_capacity(batch.len());
+        let mut fresh: Vec<(NewStatement, Encoded)> = Vec::with_capacity(batch.len());
         let mut batch_ids: HashMap<Uuid, bool> = HashMap::new();
-        for statement in batch {
+        for (statement, encoded) in batch.into_iter().zip(encoded) {
             ids.push(statement.id);
             if let Some(seq) = self.seq_of(tenant, statement.id)? {
                 let existing = self
@@ -167,19 +233,19 @@ impl Inner {
             }
             if batch_ids.contains_key(&statement.id) {
                 // The same id twice in one batch: equivalent copies collapse, others conflict.
-                let same = fresh
-                    .iter()
-                    .any(|s| s.id == statement.id && xapi::equivalent(&s.json, &statement.json));
+                let same = fresh.iter().any(|(s, _)| {
+                    s.id == statement.id && xapi::equivalent(&s.json, &statement.json)
+                });
                 if same {
                     continue;
                 }
                 return Err(InsertError::Conflict(statement.id));
             }
             batch_ids.insert(statement.id, statement.voids.is_some());
-            fresh.push(statement);
+            fresh.push((statement, encoded));
         }
         // A voiding statement may not target a voiding statement (xAPI Data §2.3.2).
-        for statement in &fresh {
+        for (statement, _) in &fresh {
             let Some(target) = statement.voids else {
                 continue;
             };
@@ -214,7 +280,7 @@ impl Inner {
     fn write_fresh(
         &self,
         tenant: TenantId,
-        fresh: Vec<NewStatement>,
+        fresh: Vec<(NewStatement, Encoded)>,
         first_seq: u64,
         attachment_marks: Vec<AttachmentMark>,
     ) -> Result<u64, StorageError> {
@@ -222,19 +288,20 @@ impl Inner {
         for (key, count) in attachment_marks {
             batch.insert(&self.attachments, key, count);
         }
+        // Only statements that a later one of this batch references need their terms kept.
+        let referenced: HashSet<Uuid> = fresh.iter().filter_map(|(s, _)| s.statement_ref).collect();
+        let mut batch_terms: HashMap<Uuid, Vec<[u8; 21]>> = HashMap::new();
         let mut seq = first_seq;
-        let mut new_seqs: HashMap<Uuid, u64> = HashMap::new();
-        let mut terms_of: HashMap<u64, Vec<[u8; 21]>> = HashMap::new();
         // Canonical definitions and agent names touched by this batch: (value, changed).
         let mut canonical: HashMap<String, (Option<Map<String, Value>>, bool)> = HashMap::new();
         let mut names: HashMap<String, (Vec<String>, bool)> = HashMap::new();
-        for statement in fresh {
+        for (statement, encoded) in fresh {
             let NewStatement {
                 id,
                 mut json,
                 voids,
                 statement_ref,
-                terms,
+                terms: _,
                 definitions,
                 agent_names,
                 may_define,
@@ -251,9 +318,7 @@ impl Inner {
                 match &mut entry.0 {
                     None => *entry = (Some(definition), true),
                     Some(existing) if may_define => {
-                        let before = existing.clone();
-                        crate::statements::merge_definition(existing, &definition);
-                        entry.1 |= *existing != before;
+                        entry.1 |= crate::statements::merge_definition(existing, &definition);
                     }
                     Some(_) => {}
                 }
@@ -271,40 +336,40 @@ impl Inner {
                     entry.1 = true;
                 }
             }
-            stamp(&mut json, seq_to_time(seq));
-            let bytes =
-                serde_json::to_vec(&json).map_err(|e| StorageError::corrupt(e.to_string()))?;
-            batch.insert(
-                &self.statements,
-                statement_key(tenant, seq),
-                encode_record(voids.is_some(), id, &bytes),
-            );
+            let stored = seq_to_time(seq);
+            let record = match encoded.open_record {
+                Some(open) => close_record(open, encoded.has_timestamp, &format_stored(stored)),
+                None => {
+                    stamp(&mut json, stored);
+                    let bytes = serde_json::to_vec(&json)
+                        .map_err(|e| StorageError::corrupt(e.to_string()))?;
+                    encode_record(voids.is_some(), id, &bytes)
+                }
+            };
+            batch.insert(&self.statements, statement_key(tenant, seq), record);
             batch.insert(&self.ids, id_key(tenant, id), seq.to_be_bytes());
-            let mut prefixes: Vec<[u8; 21]> = terms
-                .0
-                .iter()
-                .map(|(kind, value)| term_prefix(tenant, *kind, value))
-                .collect();
+            let mut prefixes = encoded.prefixes;
             if let Some(target) = statement_ref {
-                let inherited = match new_seqs.get(&target) {
-                    Some(target_seq) => terms_of.get(target_seq).cloned().unwrap_or_default(),
+                let inherited = match batch_terms.get(&target) {
+                    Some(target_terms) => target_terms.clone(),
                     None => match self.seq_of(tenant, target)? {
                         Some(target_seq) => self.stored_terms(tenant, target_seq)?,
                         None => Vec::new(),
                     },
                 };
                 prefixes.extend(inherited);
+                prefixes.sort_unstable();
+                prefixes.dedup();
             }
-            let unique: HashSet<[u8; 21]> = prefixes.into_iter().collect();
-            let prefixes: Vec<[u8; 21]> = unique.into_iter().collect();
             for prefix in &prefixes {
                 batch.insert(&self.terms, term_key(prefix, seq), []);
             }
             if let Some(target) = voids {
                 batch.insert(&self.voids, id_key(tenant, target), id.as_bytes());
             }
-            new_seqs.insert(id, seq);
-            terms_of.insert(seq, prefixes);
+            if referenced.contains(&id) {
+                batch_terms.insert(id, prefixes);
+            }
             seq += 1;
         }
         for (activity_id, (definition, changed)) in canonical {
@@ -607,5 +672,68 @@ impl StatementStore for EmbeddedStore {
         let ifi_key = ifi_key.to_owned();
         self.blocking(move |inner| inner.agent_names(tenant, &ifi_key))
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn new_statement(json: Value) -> NewStatement {
+        let Value::Object(json) = json else {
+            panic!("a statement is an object");
+        };
+        NewStatement {
+            id: Uuid::from_u128(7),
+            json,
+            voids: None,
+            statement_ref: None,
+            terms: crate::storage::Terms::default(),
+            definitions: Vec::new(),
+            agent_names: Vec::new(),
+            may_define: false,
+            attachments: Vec::new(),
+        }
+    }
+
+    /// The record completed under the write lock holds the bytes of stamping the statement and
+    /// encoding it whole, as the store wrote them before the encoding moved out of the lock.
+    fn check(statement: Value) {
+        let statement = new_statement(statement);
+        let stored = seq_to_time(1_700_000_000_123_456);
+        let encoded = encode(TenantId(1), &statement).expect("encodes");
+        let open = encoded.open_record.expect("no `stored` was sent");
+        let record = close_record(open, encoded.has_timestamp, &format_stored(stored));
+        let mut stamped = statement.json.clone();
+        stamp(&mut stamped, stored);
+        let expected = encode_record(
+            false,
+            statement.id,
+            &serde_json::to_vec(&stamped).expect("encodes"),
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&record[17..]),
+            String::from_utf8_lossy(&expected[17..])
+        );
+        assert_eq!(record, expected);
+    }
+
+    #[test]
+    fn a_closed_record_is_the_stamped_statement() {
+        check(json!({"actor": {"mbox": "mailto:a@example.com"}, "verb": {"id": "http://v"}}));
+        check(
+            json!({"id": "x", "timestamp": "2020-01-01T00:00:00Z", "result": {"score": {"scaled": 0.5}}}),
+        );
+        check(
+            json!({"object": {"id": "http://a", "definition": {"name": {"en": "\"quoted\" é"}}}}),
+        );
+    }
+
+    #[test]
+    fn a_stored_sent_by_the_client_is_stamped_in_place() {
+        let statement = new_statement(json!({"stored": "1999-01-01T00:00:00Z", "verb": {}}));
+        let encoded = encode(TenantId(1), &statement).expect("encodes");
+        assert!(encoded.open_record.is_none());
     }
 }
