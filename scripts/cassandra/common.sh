@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# Shared settings and helpers for scripts/cassandra/{fetch,start,stop}; sourced, never run.
+# Shared settings and helpers for the scripts in scripts/cassandra/ (fetch, start, stop, nodetool,
+# cluster, fault-test); sourced, never run.
 # Every knob is an environment variable with a default, so CI and developers need no flags.
 
 CASSANDRA_SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -12,6 +12,7 @@ mod capability_fixture;
 mod capability_import;
 mod capability_templates;
 mod cli;
+mod cluster_faults;
 mod crash;
 mod documents;
 mod isolation;
