@@ -2,6 +2,12 @@
 
 use clap::Parser as _;
 
+/// mimalloc rather than the system allocator: the request path and the store's memtables
+/// allocate many small, short-lived objects, where glibc's malloc took about half of the
+/// request handling's CPU in profiles (docs/performance.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = proficio::cli::Cli::parse();
     proficio::init_tracing();
