@@ -17,7 +17,6 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use base64::Engine as _;
 use serde_json::json;
 
 /// How failed authentication is throttled.
@@ -156,23 +155,17 @@ fn count<K: std::hash::Hash + Eq>(
     entry.failures = entry.failures.saturating_add(1);
 }
 
-/// The key of an HTTP Basic `Authorization` header, if it has one.
+/// The key of an HTTP Basic `Authorization` header, if it has one, cut to
+/// [`MAX_KEY_BYTES`].
 fn basic_key(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, encoded) = value.trim().split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .ok()?;
-    let text = String::from_utf8_lossy(&decoded);
-    let key = text.split_once(':').map_or(&*text, |(key, _)| key);
+    let (mut key, _) = crate::auth::parse_basic(value).ok()?;
     let mut end = key.len().min(MAX_KEY_BYTES);
     while !key.is_char_boundary(end) {
         end -= 1;
     }
-    Some(key[..end].to_owned())
+    key.truncate(end);
+    Some(key)
 }
 
 /// The middleware: refuses throttled clients and keys, and counts every 401 answered.
@@ -217,6 +210,8 @@ fn too_many(wait: Duration) -> Response {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
+
+    use base64::Engine as _;
 
     use super::*;
 
