@@ -149,6 +149,11 @@ pub struct ServeArgs {
     /// fsync the journal on every write, so acknowledged writes also survive power loss.
     #[arg(long, env = "PROFICIO_FSYNC")]
     pub fsync: bool,
+    /// Free space kept on the data directory's disk, in MiB: below it writes get 507 before
+    /// anything is written (embedded store), so that the store always has room to finish its
+    /// own work. Reads go on; writes resume when space is freed.
+    #[arg(long, env = "PROFICIO_MIN_FREE_MIB", default_value_t = lrs::storage::embedded::DEFAULT_RESERVE_BYTES / (1024 * 1024))]
+    pub min_free_mib: u64,
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "PROFICIO_MAX_BODY_BYTES", default_value_t = 10 * 1024 * 1024)]
     pub max_body_bytes: usize,
@@ -481,6 +486,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         listen: args.listen,
         store: args.data.store_config(EmbeddedOptions {
             fsync: args.fsync,
+            reserve_bytes: args.min_free_mib.saturating_mul(1024 * 1024),
             ..EmbeddedOptions::default()
         }),
         lrs: LrsConfig {

@@ -65,9 +65,9 @@ impl ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Storage(e) => match e.kind() {
                 StorageErrorKind::Full => StatusCode::INSUFFICIENT_STORAGE,
-                StorageErrorKind::Unavailable | StorageErrorKind::Locked => {
-                    StatusCode::SERVICE_UNAVAILABLE
-                }
+                StorageErrorKind::Unavailable
+                | StorageErrorKind::ReadOnly
+                | StorageErrorKind::Locked => StatusCode::SERVICE_UNAVAILABLE,
                 StorageErrorKind::Corrupt => StatusCode::INTERNAL_SERVER_ERROR,
             },
         }
@@ -84,7 +84,11 @@ impl ApiError {
             ApiError::TooLarge { .. } => "too-large",
             ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
             ApiError::MethodNotAllowed => "method-not-allowed",
-            ApiError::Storage(_) => "unavailable",
+            ApiError::Storage(e) => match e.kind() {
+                StorageErrorKind::Full => "insufficient-storage",
+                StorageErrorKind::ReadOnly => "read-only",
+                _ => "unavailable",
+            },
         }
     }
 }
@@ -167,7 +171,18 @@ impl IntoResponse for ApiError {
             }
             ApiError::Storage(e) => {
                 tracing::error!(kind = ?e.kind(), error = %e.message, "store failed");
-                json!({"status": status.as_u16(), "error": self.code(), "message": "the store is unavailable; try again later"})
+                let message = match e.kind() {
+                    StorageErrorKind::Full => {
+                        "the server's disk is full: writes are refused, nothing of this request \
+                         was stored, and reads go on; writes resume when space is freed"
+                    }
+                    StorageErrorKind::ReadOnly => {
+                        "the server's data directory is on a read-only file system: writes are \
+                         refused, nothing of this request was stored, and reads go on"
+                    }
+                    _ => "the store is unavailable; try again later",
+                };
+                json!({"status": status.as_u16(), "error": self.code(), "message": message})
             }
             other => {
                 json!({"status": status.as_u16(), "error": self.code(), "message": other.to_string()})
@@ -181,10 +196,17 @@ impl IntoResponse for ApiError {
                     HeaderValue::from_static("Basic realm=\"proficio\""),
                 );
             }
-            ApiError::Storage(_) if status == StatusCode::SERVICE_UNAVAILABLE => {
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            ApiError::Storage(ref e) => {
+                let after = match e.kind() {
+                    StorageErrorKind::Full | StorageErrorKind::ReadOnly => Some("10"),
+                    StorageErrorKind::Unavailable | StorageErrorKind::Locked => Some("1"),
+                    StorageErrorKind::Corrupt => None,
+                };
+                if let Some(after) = after {
+                    response
+                        .headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from_static(after));
+                }
             }
             // The rest of the body is not read: the connection cannot carry another request,
             // and the client is told so rather than finding it closed under its next one.

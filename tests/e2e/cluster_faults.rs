@@ -21,22 +21,24 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::faults::{
+    Attempt, Load, Outcome, Writes, print_store_errors, say_skipped, verify, write_loop,
+};
 use crate::helpers::{Server, Xapi, binary};
 
 /// Concurrent writers; each alternates a single statement and a batch.
 const WRITERS: usize = 4;
-const BATCH: usize = 5;
-/// Rest between two writes of one writer, and after a failed one (so that a cluster answering
-/// 503 at once is not hammered).
-const REST: Duration = Duration::from_millis(20);
-const REST_AFTER_FAILURE: Duration = Duration::from_millis(200);
+const LOAD: Load = Load {
+    batch: 5,
+    rest: Duration::from_millis(20),
+    rest_after_failure: Duration::from_millis(200),
+};
 const ALL_UP: Duration = Duration::from_secs(15);
 const ONE_DOWN: Duration = Duration::from_secs(40);
 const TWO_DOWN: Duration = Duration::from_secs(20);
@@ -48,31 +50,11 @@ const SETTLE: Duration = Duration::from_secs(20);
 const RECOVERY_BOUND: Duration = Duration::from_secs(60);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 const PROBE_EVERY: Duration = Duration::from_millis(500);
-const VERIFIERS: usize = 8;
 
 /// The cluster under test, from `PROFICIO_TEST_CLUSTER`.
 struct Cluster {
     endpoints: Vec<String>,
     script: PathBuf,
-}
-
-/// The answer to one write.
-#[derive(Clone, Debug)]
-enum Outcome {
-    Acknowledged,
-    /// 503 with the store-unavailable body.
-    Unavailable,
-    /// Anything else: status and body, or the transport error.
-    Other(String),
-}
-
-#[derive(Clone, Debug)]
-struct Attempt {
-    ids: Vec<Uuid>,
-    batch: bool,
-    started: Instant,
-    finished: Instant,
-    outcome: Outcome,
 }
 
 /// A read of an acknowledged statement by id while the cluster is in some state.
@@ -83,9 +65,8 @@ struct Probe {
 
 #[derive(Default)]
 struct Shared {
-    attempts: Mutex<Vec<Attempt>>,
+    writes: Arc<Writes>,
     probes: Mutex<Vec<Probe>>,
-    stop: AtomicBool,
 }
 
 /// When each fault began and ended. A phase begins when its `cluster` command is started (a
@@ -107,14 +88,9 @@ struct Timeline {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn quorum_survives_one_node_and_recovers_from_two() {
     let Some(cluster) = Cluster::from_env() else {
-        // Straight to stderr, not through eprintln!: the test harness captures the print
-        // macros, and a skip must show in a plain `cargo test` too.
-        let _ = std::io::Write::write_all(
-            &mut std::io::stderr(),
-            b"\n################################################################################\n\
-              NOTE: cluster_faults SKIPPED: PROFICIO_TEST_CLUSTER is not set \
-              (run scripts/cassandra/fault-test)\n\
-              ################################################################################\n",
+        say_skipped(
+            "cluster_faults SKIPPED: PROFICIO_TEST_CLUSTER is not set \
+             (run scripts/cassandra/fault-test)",
         );
         return;
     };
@@ -152,8 +128,9 @@ async fn quorum_survives_one_node_and_recovers_from_two() {
     for writer in 0..WRITERS {
         tasks.push(tokio::spawn(write_loop(
             xapi.clone(),
-            shared.clone(),
+            shared.writes.clone(),
             writer,
+            LOAD,
         )));
     }
     tasks.push(tokio::spawn(probe_loop(xapi.clone(), shared.clone())));
@@ -174,7 +151,7 @@ async fn quorum_survives_one_node_and_recovers_from_two() {
     cluster.run(&["restart", "3"]).await;
     let all_back = Instant::now();
     tokio::time::sleep(AFTER_RECOVERY).await;
-    shared.stop.store(true, Ordering::SeqCst);
+    shared.writes.stop.store(true, Ordering::SeqCst);
     for task in tasks {
         task.await.unwrap();
     }
@@ -189,22 +166,23 @@ async fn quorum_survives_one_node_and_recovers_from_two() {
         all_back,
         end: Instant::now(),
     };
-    let attempts = shared.attempts.lock().unwrap().clone();
+    let attempts = shared.writes.snapshot();
     let probes = std::mem::take(&mut *shared.probes.lock().unwrap());
 
     let report = Report::new(&attempts, &timeline);
     report.print(&timeline, &probes);
-    print_store_errors(&server.log());
+    print_store_errors("cluster_faults", &server.log());
 
     // Anything but a 503 with the store-unavailable body is wrong in every phase.
     let others: Vec<String> = attempts
         .iter()
-        .filter_map(|a| match &a.outcome {
-            Outcome::Other(what) => Some(format!(
-                "{} s: {what}",
-                secs(a.started.duration_since(timeline.start))
-            )),
-            _ => None,
+        .filter(|a| !a.outcome.acknowledged() && !a.outcome.refused(503, "unavailable"))
+        .map(|a| {
+            format!(
+                "{} s: {:?}",
+                secs(a.started.duration_since(timeline.start)),
+                a.outcome
+            )
         })
         .collect();
     assert!(
@@ -225,12 +203,12 @@ async fn quorum_survives_one_node_and_recovers_from_two() {
     let settled_acks = attempts
         .iter()
         .filter(after_settle)
-        .filter(|a| matches!(a.outcome, Outcome::Acknowledged))
+        .filter(|a| a.outcome.acknowledged())
         .count();
     let settled_failures = attempts
         .iter()
         .filter(after_settle)
-        .filter(|a| !matches!(a.outcome, Outcome::Acknowledged))
+        .filter(|a| !a.outcome.acknowledged())
         .count();
     assert!(settled_acks > 0, "no write acknowledged with one node down");
     assert_eq!(
@@ -245,7 +223,7 @@ async fn quorum_survives_one_node_and_recovers_from_two() {
     let acked_without_quorum: Vec<&Attempt> = attempts
         .iter()
         .filter(two_down)
-        .filter(|a| matches!(a.outcome, Outcome::Acknowledged))
+        .filter(|a| a.outcome.acknowledged())
         .collect();
     assert!(
         acked_without_quorum.is_empty(),
@@ -255,7 +233,7 @@ async fn quorum_survives_one_node_and_recovers_from_two() {
         attempts
             .iter()
             .filter(two_down)
-            .any(|a| matches!(a.outcome, Outcome::Unavailable)),
+            .any(|a| a.outcome.refused(503, "unavailable")),
         "no write answered 503 with two nodes down"
     );
     // Both back: writes are acknowledged again, soon after a quorum is.
@@ -270,26 +248,13 @@ async fn quorum_survives_one_node_and_recovers_from_two() {
     assert!(
         attempts
             .iter()
-            .any(|a| a.started >= timeline.all_back && matches!(a.outcome, Outcome::Acknowledged)),
+            .any(|a| a.started >= timeline.all_back && a.outcome.acknowledged()),
         "nothing acknowledged once all three nodes were back"
     );
 
     let checked = verify(&xapi, &attempts).await;
-    println!(
-        "cluster_faults: verified at QUORUM: {} acknowledged statements readable by id; \
-         {} batches whole ({} acknowledged), {} absent; {} unacknowledged statements stored anyway",
-        checked.acknowledged_readable,
-        checked.batches_whole,
-        checked.batches_acknowledged,
-        checked.batches_absent,
-        checked.unacknowledged_stored
-    );
-    assert!(
-        checked.problems.is_empty(),
-        "after recovery ({} problems):\n{}",
-        checked.problems.len(),
-        checked.problems.join("\n")
-    );
+    println!("cluster_faults: verified at QUORUM: {}", checked.summary());
+    checked.assert_clean("after recovery");
     drop(server);
 }
 
@@ -346,86 +311,16 @@ fn client(server: &Server, key: &str, secret: &str) -> Xapi {
     xapi
 }
 
-fn statement(id: Uuid, writer: usize, n: usize) -> Value {
-    json!({
-        "id": id,
-        "actor": {"objectType": "Agent", "mbox": format!("mailto:writer{writer}@example.com")},
-        "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced", "display": {"en-US": "experienced"}},
-        "object": {"objectType": "Activity", "id": format!("http://example.com/faults/{}", n % 20)}
-    })
-}
-
-/// Writes until told to stop, alternating a single statement and a batch, each with fresh ids.
-async fn write_loop(xapi: Xapi, shared: Arc<Shared>, writer: usize) {
-    let mut n = 0;
-    while !shared.stop.load(Ordering::SeqCst) {
-        let batch = n % 2 == 1;
-        let ids: Vec<Uuid> = (0..if batch { BATCH } else { 1 })
-            .map(|_| Uuid::new_v4())
-            .collect();
-        let body = if batch {
-            Value::Array(ids.iter().map(|id| statement(*id, writer, n)).collect())
-        } else {
-            statement(ids[0], writer, n)
-        };
-        n += 1;
-        let started = Instant::now();
-        let outcome = match xapi
-            .request(reqwest::Method::POST, "/statements")
-            .json(&body)
-            .send()
-            .await
-        {
-            Ok(response) => outcome(response, &ids).await,
-            Err(e) => Outcome::Other(format!("transport: {e}")),
-        };
-        let failed = !matches!(outcome, Outcome::Acknowledged);
-        shared.attempts.lock().unwrap().push(Attempt {
-            ids,
-            batch,
-            started,
-            finished: Instant::now(),
-            outcome,
-        });
-        tokio::time::sleep(if failed { REST_AFTER_FAILURE } else { REST }).await;
-    }
-}
-
-async fn outcome(response: reqwest::Response, ids: &[Uuid]) -> Outcome {
-    let status = response.status().as_u16();
-    let retry_after = response.headers().get("retry-after").is_some();
-    let text = response.text().await.unwrap_or_default();
-    let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-    match status {
-        200 => {
-            let answered: Vec<Uuid> = serde_json::from_value(body).unwrap_or_default();
-            if answered == ids {
-                Outcome::Acknowledged
-            } else {
-                Outcome::Other(format!("200 with ids {answered:?}, sent {ids:?}"))
-            }
-        }
-        503 if retry_after
-            && body
-                == json!({"status": 503, "error": "unavailable",
-                          "message": "the store is unavailable; try again later"}) =>
-        {
-            Outcome::Unavailable
-        }
-        _ => Outcome::Other(format!("{status} {text}")),
-    }
-}
-
 /// Reads an acknowledged statement by id now and then, to record what reads do in each phase.
 async fn probe_loop(xapi: Xapi, shared: Arc<Shared>) {
     let mut n = 0usize;
-    while !shared.stop.load(Ordering::SeqCst) {
+    while !shared.writes.stop.load(Ordering::SeqCst) {
         tokio::time::sleep(PROBE_EVERY).await;
         let target = {
-            let attempts = shared.attempts.lock().unwrap();
+            let attempts = shared.writes.attempts.lock().unwrap();
             let acked: Vec<Uuid> = attempts
                 .iter()
-                .filter(|a| matches!(a.outcome, Outcome::Acknowledged))
+                .filter(|a| a.outcome.acknowledged())
                 .take(200)
                 .map(|a| a.ids[0])
                 .collect();
@@ -487,10 +382,12 @@ impl<'a> Report<'a> {
                     counts.acknowledged += 1;
                     counts.statements_acknowledged += attempt.ids.len();
                 }
-                Outcome::Unavailable => counts.unavailable += 1,
-                Outcome::Other(_) => counts.other += 1,
+                Outcome::Refused { .. } if attempt.outcome.refused(503, "unavailable") => {
+                    counts.unavailable += 1;
+                }
+                Outcome::Refused { .. } | Outcome::Other(_) => counts.other += 1,
             }
-            if phase == 1 && !matches!(attempt.outcome, Outcome::Acknowledged) {
+            if phase == 1 && !attempt.outcome.acknowledged() {
                 last_failure_one_down = last_failure_one_down.max(Some(attempt.finished));
             }
         }
@@ -505,7 +402,7 @@ impl<'a> Report<'a> {
     fn first_ack_after(&self, from: Instant) -> Option<Instant> {
         self.attempts
             .iter()
-            .filter(|a| a.started >= from && matches!(a.outcome, Outcome::Acknowledged))
+            .filter(|a| a.started >= from && a.outcome.acknowledged())
             .map(|a| a.finished)
             .min()
     }
@@ -552,7 +449,7 @@ impl<'a> Report<'a> {
             self.attempts
                 .iter()
                 .filter(|a| a.started >= from && a.started < until)
-                .filter(|a| !matches!(a.outcome, Outcome::Acknowledged))
+                .filter(|a| !a.outcome.acknowledged())
                 .map(|a| format!("{}–{}", at(a.started), at(a.finished)))
                 .collect()
         };
@@ -565,7 +462,7 @@ impl<'a> Report<'a> {
             let failed_later = self
                 .attempts
                 .iter()
-                .filter(|a| a.started >= first && !matches!(a.outcome, Outcome::Acknowledged))
+                .filter(|a| a.started >= first && !a.outcome.acknowledged())
                 .count();
             println!(
                 "cluster_faults: recovery: first write acknowledged {} s after the restarts began, \
@@ -590,127 +487,6 @@ impl Timeline {
         } else {
             4
         }
-    }
-}
-
-#[derive(Default)]
-struct Checked {
-    acknowledged_readable: usize,
-    batches_whole: usize,
-    batches_acknowledged: usize,
-    batches_absent: usize,
-    unacknowledged_stored: usize,
-    problems: Vec<String>,
-}
-
-/// Reads every statement ever sent by id: acknowledged ones must be there with their content,
-/// batches whole or absent.
-async fn verify(xapi: &Xapi, attempts: &[Attempt]) -> Checked {
-    let queue: Arc<Mutex<Vec<(usize, Uuid)>>> = Arc::new(Mutex::new(
-        attempts
-            .iter()
-            .enumerate()
-            .flat_map(|(i, a)| a.ids.iter().map(move |id| (i, *id)))
-            .collect(),
-    ));
-    let found: Arc<Mutex<HashMap<Uuid, Result<bool, String>>>> = Arc::default();
-    let mut readers = Vec::new();
-    for _ in 0..VERIFIERS {
-        let (queue, found, xapi) = (queue.clone(), found.clone(), xapi.clone());
-        readers.push(tokio::spawn(async move {
-            loop {
-                let Some((_, id)) = queue.lock().unwrap().pop() else {
-                    return;
-                };
-                let response = xapi.get(&format!("?statementId={id}")).await;
-                let status = response.status().as_u16();
-                let result = match status {
-                    200 => {
-                        let body: Value = response.json().await.unwrap_or(Value::Null);
-                        if body["id"] == json!(id) {
-                            Ok(true)
-                        } else {
-                            Err(format!("{id}: GET answered another statement: {body}"))
-                        }
-                    }
-                    404 => Ok(false),
-                    _ => Err(format!("{id}: GET answered {status}")),
-                };
-                found.lock().unwrap().insert(id, result);
-            }
-        }));
-    }
-    for reader in readers {
-        reader.await.unwrap();
-    }
-    let found = found.lock().unwrap();
-    let mut checked = Checked::default();
-    for attempt in attempts {
-        let mut present = 0;
-        for id in &attempt.ids {
-            match &found[id] {
-                Ok(true) => present += 1,
-                Ok(false) => {}
-                Err(problem) => checked.problems.push(problem.clone()),
-            }
-        }
-        let acknowledged = matches!(attempt.outcome, Outcome::Acknowledged);
-        if acknowledged {
-            if present == attempt.ids.len() {
-                checked.acknowledged_readable += present;
-            } else {
-                checked.problems.push(format!(
-                    "acknowledged write of {:?} ({:?}): {present} of {} readable",
-                    attempt.ids,
-                    attempt.outcome,
-                    attempt.ids.len()
-                ));
-            }
-        } else {
-            checked.unacknowledged_stored += present;
-        }
-        if attempt.batch {
-            if present == attempt.ids.len() {
-                checked.batches_whole += 1;
-                checked.batches_acknowledged += usize::from(acknowledged);
-            } else if present == 0 {
-                checked.batches_absent += 1;
-            } else {
-                checked.problems.push(format!(
-                    "batch {:?} ({:?}) is partly stored: {present} of {}",
-                    attempt.ids,
-                    attempt.outcome,
-                    attempt.ids.len()
-                ));
-            }
-        }
-    }
-    checked
-}
-
-/// The distinct causes of the server's 503s, as it logged them, with how often each came.
-fn print_store_errors(log: &str) {
-    let mut causes: Vec<(String, usize)> = Vec::new();
-    for line in log.lines().filter(|l| l.contains("store failed")) {
-        // Timestamps differ; the rest says what failed.
-        let cause: String = line
-            .split_once(' ')
-            .map_or(line, |(_, rest)| rest)
-            .trim()
-            .chars()
-            .take(300)
-            .collect();
-        match causes.iter_mut().find(|(c, _)| *c == cause) {
-            Some((_, n)) => *n += 1,
-            None => causes.push((cause, 1)),
-        }
-    }
-    println!(
-        "cluster_faults: the server logged {} distinct store failures",
-        causes.len()
-    );
-    for (cause, n) in causes.iter().take(12) {
-        println!("  {n:>5} × {cause}");
     }
 }
 

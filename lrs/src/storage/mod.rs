@@ -56,8 +56,10 @@ pub struct CredentialRecord {
 pub enum StorageErrorKind {
     /// The store cannot serve right now (I/O failure, read-only disk, lost connection).
     Unavailable,
-    /// The disk is full.
+    /// The disk is full, or has less free than the store keeps in reserve.
     Full,
+    /// The data directory's file system is read-only.
+    ReadOnly,
     /// Another process holds the data directory.
     Locked,
     /// Stored bytes could not be decoded.

@@ -29,6 +29,7 @@
 //! survives the process being killed. With `fsync` on, it also survives power loss.
 
 mod documents;
+mod health;
 mod objects;
 mod registry;
 mod statements;
@@ -36,15 +37,16 @@ mod statements;
 pub use documents::document_etag;
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -57,6 +59,7 @@ use super::{
     merge_documents, stamp, statement_from_stored,
 };
 use crate::clock::Clock;
+use health::Disk;
 
 /// Options of the embedded store.
 #[derive(Debug, Clone, Copy)]
@@ -67,7 +70,15 @@ pub struct EmbeddedOptions {
     pub cache_bytes: u64,
     /// Delete the data when the store is dropped (for tests).
     pub temporary: bool,
+    /// Free space, in bytes, kept on the data directory's disk: below it writes are refused
+    /// with [`StorageErrorKind::Full`] before anything is written, so that the journal,
+    /// flushes and compactions keep room to finish.
+    pub reserve_bytes: u64,
 }
+
+/// The default of [`EmbeddedOptions::reserve_bytes`]: room for every memtable to flush and a
+/// compaction of the first levels to finish.
+pub const DEFAULT_RESERVE_BYTES: u64 = 256 * 1024 * 1024;
 
 impl Default for EmbeddedOptions {
     fn default() -> Self {
@@ -75,15 +86,37 @@ impl Default for EmbeddedOptions {
             fsync: false,
             cache_bytes: 64 * 1024 * 1024,
             temporary: false,
+            reserve_bytes: DEFAULT_RESERVE_BYTES,
         }
     }
 }
 
 pub struct EmbeddedStore {
-    inner: Arc<Inner>,
+    shared: Arc<Shared>,
 }
 
+/// The open database and what it takes to open it again after a failed write.
+struct Shared {
+    dir: PathBuf,
+    options: EmbeddedOptions,
+    clock: Arc<dyn Clock>,
+    disk: Arc<Disk>,
+    /// `None` only while the database is being reopened.
+    current: RwLock<Option<Arc<Inner>>>,
+    /// A recovery thread is running.
+    recovering: AtomicBool,
+    /// `last_seq` and `last_consistent` of the database closed for a reopen, carried over so
+    /// that `stored` times and consistent-through times never go back.
+    carried: Mutex<(u64, u64)>,
+}
+
+/// How often the recovery thread looks at the disk.
+const RECOVERY_POLL: Duration = Duration::from_millis(250);
+/// How long a reopen waits for operations in flight to let go of the failed database.
+const RECOVERY_DRAIN: Duration = Duration::from_secs(30);
+
 struct Inner {
+    disk: Arc<Disk>,
     db: Database,
     statements: Keyspace,
     ids: Keyspace,
@@ -128,6 +161,146 @@ impl EmbeddedStore {
         clock: Arc<dyn Clock>,
     ) -> Result<EmbeddedStore, StorageError> {
         std::fs::create_dir_all(dir).map_err(|e| io_error(&e))?;
+        let disk = Arc::new(Disk::new(dir, options.reserve_bytes));
+        let inner = Inner::open(dir, options, clock.clone(), disk.clone())?;
+        Ok(EmbeddedStore {
+            shared: Arc::new(Shared {
+                dir: dir.to_path_buf(),
+                options,
+                clock,
+                disk,
+                current: RwLock::new(Some(Arc::new(inner))),
+                recovering: AtomicBool::new(false),
+                carried: Mutex::new((0, 0)),
+            }),
+        })
+    }
+
+    async fn blocking<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&Inner) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StorageError> + Send + 'static,
+    {
+        let inner = self.shared.current()?;
+        let result = match tokio::task::spawn_blocking(move || f(&inner)).await {
+            Ok(value) => value,
+            Err(join) => std::panic::resume_unwind(join.into_panic()),
+        };
+        if self.shared.disk.failed() {
+            Shared::start_recovery(&self.shared);
+        }
+        result
+    }
+}
+
+impl Shared {
+    fn current(&self) -> Result<Arc<Inner>, StorageError> {
+        self.current.read().clone().ok_or_else(|| {
+            StorageError::new(
+                StorageErrorKind::Unavailable,
+                "the store is reopening after a failed write",
+            )
+        })
+    }
+
+    /// Starts the recovery thread unless one runs. A temporary store is not reopened: closing
+    /// it deletes its data.
+    fn start_recovery(shared: &Arc<Shared>) {
+        if shared.options.temporary || shared.recovering.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        tracing::error!(
+            dir = %shared.dir.display(),
+            "a write to the data directory failed; writes are refused until the disk takes \
+             writes again and the store has reopened"
+        );
+        let weak = Arc::downgrade(shared);
+        let spawned = std::thread::Builder::new()
+            .name("store-recovery".into())
+            .spawn(move || Shared::recover(weak));
+        if spawned.is_err() {
+            shared.recovering.store(false, Ordering::Release);
+        }
+    }
+
+    /// Waits for the disk to take writes, then reopens the database; ends with the store.
+    fn recover(weak: Weak<Shared>) {
+        loop {
+            std::thread::sleep(RECOVERY_POLL);
+            let Some(shared) = weak.upgrade() else {
+                return;
+            };
+            if !shared.disk.can_write() {
+                continue;
+            }
+            match shared.reopen() {
+                Ok(()) => {
+                    tracing::info!(dir = %shared.dir.display(), "the store reopened; writes resume");
+                    shared.recovering.store(false, Ordering::Release);
+                    return;
+                }
+                Err(error) => {
+                    tracing::warn!(dir = %shared.dir.display(), %error, "reopening the store failed; trying again");
+                }
+            }
+        }
+    }
+
+    /// Closes the failed database once no operation holds it, and opens it again.
+    fn reopen(&self) -> Result<(), StorageError> {
+        let taken = self.current.write().take();
+        if let Some(mut old) = taken {
+            let deadline = Instant::now() + RECOVERY_DRAIN;
+            let inner = loop {
+                match Arc::try_unwrap(old) {
+                    Ok(inner) => break inner,
+                    Err(still_held) if Instant::now() >= deadline => {
+                        *self.current.write() = Some(still_held);
+                        return Err(StorageError::new(
+                            StorageErrorKind::Unavailable,
+                            "operations in flight held the failed database",
+                        ));
+                    }
+                    Err(still_held) => {
+                        old = still_held;
+                        std::thread::sleep(Duration::from_millis(5));
+                    }
+                }
+            };
+            *self.carried.lock() = (
+                inner.write.lock().last_seq,
+                inner.last_consistent.load(Ordering::SeqCst),
+            );
+            drop(inner);
+        }
+        let inner = Inner::open(
+            &self.dir,
+            self.options,
+            self.clock.clone(),
+            self.disk.clone(),
+        )?;
+        let (last_seq, last_consistent) = *self.carried.lock();
+        {
+            let mut write = inner.write.lock();
+            write.last_seq = write.last_seq.max(last_seq);
+        }
+        inner
+            .last_consistent
+            .fetch_max(last_consistent, Ordering::SeqCst);
+        self.disk.recovered();
+        *self.current.write() = Some(Arc::new(inner));
+        Ok(())
+    }
+}
+
+impl Inner {
+    fn open(
+        dir: &Path,
+        options: EmbeddedOptions,
+        clock: Arc<dyn Clock>,
+        disk: Arc<Disk>,
+    ) -> Result<Inner, StorageError> {
         // The journal is kept until every memtable holding part of it is flushed, and replayed
         // whole at start-up. fjall's default lets it grow to 512 MiB, which a keyspace written
         // rarely (activities, agents, registry) would pin: the data directory carried that
@@ -182,7 +355,8 @@ impl EmbeddedStore {
             }
             None => 0,
         };
-        let inner = Inner {
+        Ok(Inner {
+            disk,
             db,
             statements,
             ids,
@@ -205,26 +379,9 @@ impl EmbeddedStore {
             write: Mutex::new(WriteState { last_seq }),
             in_flight: AtomicU64::new(u64::MAX),
             last_consistent: AtomicU64::new(0),
-        };
-        Ok(EmbeddedStore {
-            inner: Arc::new(inner),
         })
     }
 
-    async fn blocking<T, F>(&self, f: F) -> T
-    where
-        F: FnOnce(&Inner) -> T + Send + 'static,
-        T: Send + 'static,
-    {
-        let inner = self.inner.clone();
-        match tokio::task::spawn_blocking(move || f(&inner)).await {
-            Ok(value) => value,
-            Err(join) => std::panic::resume_unwind(join.into_panic()),
-        }
-    }
-}
-
-impl Inner {
     /// Reads a JSON value stored under `key`.
     fn get_json<T: serde::de::DeserializeOwned>(
         &self,
@@ -241,10 +398,26 @@ impl Inner {
 
     /// Commits one atomic batch, pushing the journal as far as the durability setting asks.
     fn commit(&self, batch: fjall::OwnedWriteBatch) -> Result<(), StorageError> {
+        self.admit_write()?;
         batch
             .durability(Some(self.durability))
             .commit()
-            .map_err(map_err)
+            .map_err(|e| self.write_failed(e))
+    }
+
+    /// Refuses a write before anything of it is written: the database refuses writes after a
+    /// failed one until it is reopened, and the disk must be writable with the reserve free.
+    fn admit_write(&self) -> Result<(), StorageError> {
+        if self.disk.failed() {
+            return Err(self.disk.failed_error());
+        }
+        self.disk.admit_write()
+    }
+
+    /// A write that reached fjall and failed: fjall refuses every later write, so the store
+    /// marks itself for a reopen, and the answer says what the disk's state explains.
+    fn write_failed(&self, error: fjall::Error) -> StorageError {
+        self.disk.fail(map_err(error))
     }
 }
 
@@ -258,7 +431,7 @@ fn map_err(error: fjall::Error) -> StorageError {
         ),
         fjall::Error::Poisoned => StorageError::new(
             StorageErrorKind::Unavailable,
-            "the store stopped accepting writes after a failed journal write",
+            "a write to the data directory failed; writes resume when the store has reopened",
         ),
         other => StorageError::corrupt(other.to_string()),
     }
@@ -269,6 +442,7 @@ fn io_error(error: &std::io::Error) -> StorageError {
         std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
             StorageErrorKind::Full
         }
+        std::io::ErrorKind::ReadOnlyFilesystem => StorageErrorKind::ReadOnly,
         _ => StorageErrorKind::Unavailable,
     };
     StorageError::new(kind, error.to_string())

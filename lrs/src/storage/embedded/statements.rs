@@ -556,13 +556,16 @@ impl Inner {
         if self.attachments.contains_key(&mark).map_err(map_err)? {
             return Ok(None);
         }
+        self.admit_write()?;
         let mut count: u32 = 0;
         data.for_each_chunk(ATTACHMENT_CHUNK, |chunk| {
             if count == COMPLETE {
                 return Err(StorageError::corrupt("attachment too large"));
             }
             let key = [&prefix[..], &count.to_be_bytes()[..]].concat();
-            self.attachments.insert(key, chunk).map_err(map_err)?;
+            self.attachments
+                .insert(key, chunk)
+                .map_err(|e| self.write_failed(e))?;
             count += 1;
             Ok(())
         })?;
@@ -641,7 +644,7 @@ impl StatementStore for EmbeddedStore {
     }
 
     async fn consistent_through(&self) -> Result<DateTime<Utc>, StorageError> {
-        Ok(self.inner.consistent_through())
+        Ok(self.shared.current()?.consistent_through())
     }
 
     async fn activity_definition(
