@@ -45,6 +45,11 @@ pub enum Command {
     /// Record sessions and assessments, import and export capability frameworks.
     #[command(subcommand)]
     Capabilities(CapabilitiesCommand),
+    /// Back up the embedded store, consistent as of one moment: from a running server
+    /// (`--server`, while it serves) or from a data directory no server runs on.
+    Backup(crate::backup::BackupArgs),
+    /// Restore a backup into a new data directory.
+    Restore(crate::backup::RestoreArgs),
     /// Measure the LRS hot paths end to end on a fresh server started from this executable.
     Bench(proficio_bench::BenchArgs),
 }
@@ -269,6 +274,8 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Credential(command) => credential(command).await,
         Command::Scorm(command) => scorm(command).await,
         Command::Capabilities(command) => capabilities(command).await,
+        Command::Backup(args) => crate::backup::backup(args).await,
+        Command::Restore(args) => crate::backup::restore(args).await,
         Command::Bench(args) => Ok(proficio_bench::command(args, std::env::current_exe()?).await?),
     }
 }

@@ -2,6 +2,7 @@
 //!
 //! [`build`] opens the store and wires the parts; [`run`] serves them until shutdown.
 
+mod backup;
 mod capabilities;
 pub mod cli;
 mod ports;
@@ -117,7 +118,8 @@ pub async fn open_store(config: &StoreConfig) -> anyhow::Result<Stores> {
                         e.message
                     )
                 })?;
-            Ok(Stores::from_backend(Arc::new(store)))
+            let store = Arc::new(store);
+            Ok(Stores::from_backend(store.clone()).with_backup(store))
         }
         StoreConfig::Scylla(scylla) => {
             let store = ScyllaStore::open(scylla, Arc::new(SystemClock))

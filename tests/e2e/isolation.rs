@@ -921,6 +921,8 @@ impl World {
             row(Method::GET, "/admin/credentials", "/admin/credentials")
                 .expect(FORBIDDEN)
                 .admin(&[]),
+            // A backup holds every tenant: the server's operator only, never a tenant's admin.
+            row(Method::GET, "/admin/backup", "/admin/backup").expect(FORBIDDEN),
             row(Method::POST, "/admin/credentials", "/admin/credentials")
                 .json(&json!({"tenant": A_TENANT, "scopes": ["all"]}))
                 .expect(FORBIDDEN)

@@ -6,6 +6,7 @@
 mod helpers;
 
 mod admin_api;
+mod backup;
 mod bench;
 mod capabilities;
 mod capability_fixture;

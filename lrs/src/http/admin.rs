@@ -40,6 +40,102 @@ pub fn router() -> Router<AppState> {
             "/audit",
             get(super::audit::read).fallback(method_not_allowed),
         )
+        .route("/backup", get(backup).fallback(method_not_allowed))
+}
+
+/// Streams a backup of the whole store as of one moment, while the server goes on serving
+/// (`proficio backup --server`). Only the server's operator: a backup holds every tenant.
+async fn backup(State(state): State<AppState>, Admin(admin): Admin) -> Result<Response, ApiError> {
+    if !operates_server(&admin) {
+        return Err(ApiError::Forbidden("an admin of the default tenant"));
+    }
+    let Some(backup) = state.stores.backup.clone() else {
+        return Err(ApiError::invalid(
+            "store",
+            "backup-embedded-store",
+            "the server backs up the embedded store only; back up a ScyllaDB or Cassandra \
+             cluster with the cluster's own tools (nodetool snapshot)",
+        ));
+    };
+    let (sender, receiver) = tokio::sync::mpsc::channel::<std::io::Result<bytes::Bytes>>(8);
+    let by = admin.key.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut out = ChannelWriter {
+            sender: sender.clone(),
+            buffer: Vec::with_capacity(BACKUP_CHUNK),
+        };
+        // The backup flushes its writer at the end, which sends the last chunk.
+        match backup.write_backup(&mut out) {
+            Ok(summary) => tracing::info!(
+                by = %by,
+                entries = summary.entries,
+                raw_bytes = summary.raw_bytes,
+                seconds = summary.seconds,
+                "backup written"
+            ),
+            Err(error) => {
+                tracing::error!(by = %by, error = %error.message, "backup failed");
+                // The stream ends in an error: the client sees the body cut short, and a cut
+                // backup never restores.
+                let _ = sender.blocking_send(Err(std::io::Error::other("backup failed")));
+            }
+        }
+    });
+    let stream = futures::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|chunk| (chunk, receiver))
+    });
+    let name = format!(
+        "attachment; filename=\"proficio-{}.backup\"",
+        chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
+    );
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/octet-stream".to_owned(),
+            ),
+            (axum::http::header::CONTENT_DISPOSITION, name),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+const BACKUP_CHUNK: usize = 256 * 1024;
+
+/// Hands what a blocking writer writes to the response body, a chunk at a time.
+struct ChannelWriter {
+    sender: tokio::sync::mpsc::Sender<std::io::Result<bytes::Bytes>>,
+    buffer: Vec<u8>,
+}
+
+impl ChannelWriter {
+    fn flush_chunk(&mut self) -> std::io::Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let chunk = bytes::Bytes::from(std::mem::replace(
+            &mut self.buffer,
+            Vec::with_capacity(BACKUP_CHUNK),
+        ));
+        self.sender
+            .blocking_send(Ok(chunk))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client left"))
+    }
+}
+
+impl std::io::Write for ChannelWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.buffer.extend_from_slice(buf);
+        if self.buffer.len() >= BACKUP_CHUNK {
+            self.flush_chunk()?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.flush_chunk()
+    }
 }
 
 /// Reads a JSON body into `T`, naming the field that does not fit.

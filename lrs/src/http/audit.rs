@@ -37,12 +37,14 @@ pub struct Entry {
     pub status: u16,
 }
 
-/// Whether a request is an administrative action: anything under `/admin/` but reading, and
+/// Whether a request is an administrative action: anything under `/admin/` but reading (a
+/// backup excepted), and
 /// every change to packages, the capability model and recorded sessions. Statements, state
 /// and learners' own data are the LRS's business, not administration.
 pub fn is_administrative(method: &Method, path: &str) -> bool {
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
-        return false;
+        // A backup reads every tenant's data out of the server: that is kept.
+        return *method == Method::GET && path == "/admin/backup";
     }
     const PREFIXES: [&str; 8] = [
         "/admin/",

@@ -526,6 +526,25 @@ pub struct Stores {
     pub tenants: Arc<dyn TenantStore>,
     pub records: Arc<dyn RecordStore>,
     pub blobs: Arc<dyn BlobStore>,
+    /// Backups made by the server, where the store has them (the embedded store; a cluster is
+    /// backed up with its own tools).
+    pub backup: Option<Arc<dyn Backup>>,
+}
+
+/// A consistent copy of a whole store, written while it serves.
+pub trait Backup: Send + Sync {
+    /// Writes the store as of one moment to `out`. Blocking: run it off the async runtime.
+    fn write_backup(&self, out: &mut dyn std::io::Write) -> Result<BackupSummary, StorageError>;
+}
+
+/// What a backup or a restore went through.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BackupSummary {
+    pub keyspaces: usize,
+    pub entries: u64,
+    /// Bytes before compression.
+    pub raw_bytes: u64,
+    pub seconds: f64,
 }
 
 impl Stores {
@@ -540,7 +559,14 @@ impl Stores {
             tenants: backend.clone(),
             records: backend.clone(),
             blobs: backend,
+            backup: None,
         }
+    }
+
+    /// These ports, with backups made by `backup`.
+    pub fn with_backup(mut self, backup: Arc<dyn Backup>) -> Stores {
+        self.backup = Some(backup);
+        self
     }
 }
 

@@ -28,12 +28,14 @@
 //! handed to the operating system before a write is acknowledged, so an acknowledged write
 //! survives the process being killed. With `fsync` on, it also survives power loss.
 
+mod backup;
 mod documents;
 mod health;
 mod objects;
 mod registry;
 mod statements;
 
+pub use backup::{restore_backup, verify_backup};
 pub use documents::document_etag;
 
 use std::collections::{HashMap, HashSet};
@@ -191,6 +193,15 @@ impl EmbeddedStore {
             Shared::start_recovery(&self.shared);
         }
         result
+    }
+}
+
+impl super::Backup for EmbeddedStore {
+    fn write_backup(
+        &self,
+        out: &mut dyn std::io::Write,
+    ) -> Result<super::BackupSummary, StorageError> {
+        self.shared.current()?.write_backup(out)
     }
 }
 
