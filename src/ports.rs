@@ -20,7 +20,8 @@ pub(crate) fn port_error(error: StorageError) -> PortError {
     match error.kind() {
         StorageErrorKind::Full => PortError::Full(error.message),
         StorageErrorKind::Corrupt => PortError::Corrupt(error.message),
-        StorageErrorKind::Unavailable | StorageErrorKind::ReadOnly | StorageErrorKind::Locked => {
+        StorageErrorKind::ReadOnly => PortError::ReadOnly(error.message),
+        StorageErrorKind::Unavailable | StorageErrorKind::Locked => {
             PortError::Unavailable(error.message)
         }
     }

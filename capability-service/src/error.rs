@@ -18,6 +18,10 @@ pub enum ServiceErrorKind {
     /// depends on it, or another writer got there first.
     Conflict,
     Unavailable,
+    /// The store's disk is full.
+    InsufficientStorage,
+    /// The store's file system is read-only.
+    ReadOnly,
     Internal,
 }
 
@@ -99,7 +103,10 @@ impl ServiceError {
             ServiceErrorKind::Forbidden => StatusCode::FORBIDDEN,
             ServiceErrorKind::NotFound => StatusCode::NOT_FOUND,
             ServiceErrorKind::Conflict => StatusCode::CONFLICT,
-            ServiceErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ServiceErrorKind::Unavailable | ServiceErrorKind::ReadOnly => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            ServiceErrorKind::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
             ServiceErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -112,6 +119,8 @@ impl ServiceError {
             ServiceErrorKind::NotFound => "not-found",
             ServiceErrorKind::Conflict => "conflict",
             ServiceErrorKind::Unavailable => "unavailable",
+            ServiceErrorKind::InsufficientStorage => "insufficient-storage",
+            ServiceErrorKind::ReadOnly => "read-only",
             ServiceErrorKind::Internal => "internal",
         }
     }
@@ -120,9 +129,13 @@ impl ServiceError {
 impl From<PortError> for ServiceError {
     fn from(error: PortError) -> Self {
         match error {
-            PortError::Unavailable(m) | PortError::Full(m) => {
-                Self::new(ServiceErrorKind::Unavailable, "unavailable", m)
-            }
+            PortError::Unavailable(m) => Self::new(ServiceErrorKind::Unavailable, "unavailable", m),
+            PortError::Full(m) => Self::new(
+                ServiceErrorKind::InsufficientStorage,
+                "insufficient-storage",
+                m,
+            ),
+            PortError::ReadOnly(m) => Self::new(ServiceErrorKind::ReadOnly, "read-only", m),
             PortError::Corrupt(m) | PortError::Refused(m) => Self::internal(m),
         }
     }
@@ -133,16 +146,16 @@ impl IntoResponse for ServiceError {
         let status = self.status();
         let body = match self.kind {
             // Server faults are logged, never shown.
-            ServiceErrorKind::Internal | ServiceErrorKind::Unavailable => {
+            ServiceErrorKind::Internal
+            | ServiceErrorKind::Unavailable
+            | ServiceErrorKind::InsufficientStorage
+            | ServiceErrorKind::ReadOnly => {
                 tracing::error!(error = %self.message, rule = self.rule, "capability request failed");
                 json!({
                     "status": status.as_u16(),
                     "error": self.error_name(),
-                    "message": if self.kind == ServiceErrorKind::Internal {
-                        "the server failed; the details are in its log"
-                    } else {
-                        "the store is unavailable; try again shortly"
-                    },
+                    "message": service_ports::store_trouble_message(self.error_name())
+                        .unwrap_or("the server failed; the details are in its log"),
                 })
             }
             _ => {
@@ -159,7 +172,12 @@ impl IntoResponse for ServiceError {
             }
         };
         let mut response = (status, axum::Json(body)).into_response();
-        if self.kind == ServiceErrorKind::Unavailable {
+        if matches!(
+            self.kind,
+            ServiceErrorKind::Unavailable
+                | ServiceErrorKind::InsufficientStorage
+                | ServiceErrorKind::ReadOnly
+        ) {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
@@ -171,5 +189,43 @@ impl IntoResponse for ServiceError {
             );
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn answer(error: PortError) -> (StatusCode, bool, serde_json::Value) {
+        let response = ServiceError::from(error).into_response();
+        let status = response.status();
+        let retry = response.headers().contains_key(header::RETRY_AFTER);
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .expect("body");
+        (status, retry, serde_json::from_slice(&body).expect("json"))
+    }
+
+    #[tokio::test]
+    async fn store_trouble_is_told_as_the_lrs_tells_it() {
+        for (error, status, name) in [
+            (
+                PortError::Full("no space".into()),
+                507,
+                "insufficient-storage",
+            ),
+            (PortError::ReadOnly("EROFS".into()), 503, "read-only"),
+            (PortError::Unavailable("down".into()), 503, "unavailable"),
+        ] {
+            let (got, retry, body) = answer(error).await;
+            assert_eq!(got.as_u16(), status, "{body}");
+            assert!(retry, "Retry-After on {name}");
+            assert_eq!(body["error"], name);
+            assert_eq!(
+                body["message"].as_str(),
+                service_ports::store_trouble_message(name),
+                "the store's own words are not shown: {body}"
+            );
+        }
     }
 }

@@ -17,11 +17,30 @@ pub enum PortError {
     Unavailable(String),
     #[error("the store is full: {0}")]
     Full(String),
+    #[error("the store's file system is read-only: {0}")]
+    ReadOnly(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     /// The sink refused what it was given (a statement that is not valid xAPI, say).
     #[error("refused: {0}")]
     Refused(String),
+}
+
+/// What a client is told of a store failure, by the failure's error name: the same words on
+/// every part of the server. `None` for a name that is not store trouble.
+pub fn store_trouble_message(error: &str) -> Option<&'static str> {
+    match error {
+        "unavailable" => Some("the store is unavailable; try again shortly"),
+        "insufficient-storage" => Some(
+            "the server's disk is full: writes are refused, nothing of this request was stored, \
+             and reads go on; writes resume when space is freed",
+        ),
+        "read-only" => Some(
+            "the server's data directory is on a read-only file system: writes are refused, \
+             nothing of this request was stored, and reads go on",
+        ),
+        _ => None,
+    }
 }
 
 /// A stored record and its version (every write increases it; the first is 1).

@@ -18,6 +18,10 @@ pub enum ScormErrorKind {
     TooLarge,
     Refused,
     Unavailable,
+    /// The store's disk is full.
+    InsufficientStorage,
+    /// The store's file system is read-only.
+    ReadOnly,
     Internal,
 }
 
@@ -94,7 +98,10 @@ impl ScormError {
             ScormErrorKind::Gone => StatusCode::GONE,
             ScormErrorKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ScormErrorKind::Refused => StatusCode::CONFLICT,
-            ScormErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ScormErrorKind::Unavailable | ScormErrorKind::ReadOnly => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            ScormErrorKind::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
             ScormErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -103,9 +110,13 @@ impl ScormError {
 impl From<PortError> for ScormError {
     fn from(error: PortError) -> Self {
         match error {
-            PortError::Unavailable(m) | PortError::Full(m) => {
-                Self::new(ScormErrorKind::Unavailable, "unavailable", m)
-            }
+            PortError::Unavailable(m) => Self::new(ScormErrorKind::Unavailable, "unavailable", m),
+            PortError::Full(m) => Self::new(
+                ScormErrorKind::InsufficientStorage,
+                "insufficient-storage",
+                m,
+            ),
+            PortError::ReadOnly(m) => Self::new(ScormErrorKind::ReadOnly, "read-only", m),
             PortError::Corrupt(m) | PortError::Refused(m) => Self::internal(m),
         }
     }
@@ -116,16 +127,22 @@ impl IntoResponse for ScormError {
         let status = self.status();
         let body = match self.kind {
             // Server faults are logged, never shown.
-            ScormErrorKind::Internal | ScormErrorKind::Unavailable => {
+            ScormErrorKind::Internal
+            | ScormErrorKind::Unavailable
+            | ScormErrorKind::InsufficientStorage
+            | ScormErrorKind::ReadOnly => {
                 tracing::error!(error = %self.message, rule = self.rule, "scorm request failed");
+                let error = match self.kind {
+                    ScormErrorKind::InsufficientStorage => "insufficient-storage",
+                    ScormErrorKind::ReadOnly => "read-only",
+                    ScormErrorKind::Unavailable => "unavailable",
+                    _ => "internal",
+                };
                 json!({
                     "status": status.as_u16(),
-                    "error": if self.kind == ScormErrorKind::Internal { "internal" } else { "unavailable" },
-                    "message": if self.kind == ScormErrorKind::Internal {
-                        "the server failed; the details are in its log"
-                    } else {
-                        "the store is unavailable; try again shortly"
-                    },
+                    "error": error,
+                    "message": service_ports::store_trouble_message(error)
+                        .unwrap_or("the server failed; the details are in its log"),
                 })
             }
             _ => {
@@ -145,7 +162,12 @@ impl IntoResponse for ScormError {
             }
         };
         let mut response = (status, axum::Json(body)).into_response();
-        if self.kind == ScormErrorKind::Unavailable {
+        if matches!(
+            self.kind,
+            ScormErrorKind::Unavailable
+                | ScormErrorKind::InsufficientStorage
+                | ScormErrorKind::ReadOnly
+        ) {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
@@ -157,5 +179,43 @@ impl IntoResponse for ScormError {
             );
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn answer(error: PortError) -> (StatusCode, bool, serde_json::Value) {
+        let response = ScormError::from(error).into_response();
+        let status = response.status();
+        let retry = response.headers().contains_key(header::RETRY_AFTER);
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .expect("body");
+        (status, retry, serde_json::from_slice(&body).expect("json"))
+    }
+
+    #[tokio::test]
+    async fn store_trouble_is_told_as_the_lrs_tells_it() {
+        for (error, status, name) in [
+            (
+                PortError::Full("no space".into()),
+                507,
+                "insufficient-storage",
+            ),
+            (PortError::ReadOnly("EROFS".into()), 503, "read-only"),
+            (PortError::Unavailable("down".into()), 503, "unavailable"),
+        ] {
+            let (got, retry, body) = answer(error).await;
+            assert_eq!(got.as_u16(), status, "{body}");
+            assert!(retry, "Retry-After on {name}");
+            assert_eq!(body["error"], name);
+            assert_eq!(
+                body["message"].as_str(),
+                service_ports::store_trouble_message(name),
+                "the store's own words are not shown: {body}"
+            );
+        }
     }
 }
