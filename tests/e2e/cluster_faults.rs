@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 use crate::faults::{
-    Attempt, Load, Outcome, Writes, print_store_errors, say_skipped, verify, write_loop,
+    Attempt, Load, Outcome, Writes, client, print_store_errors, say_skipped, verify, write_loop,
 };
 use crate::helpers::{Server, Xapi, binary};
 
@@ -122,7 +122,7 @@ async fn quorum_survives_one_node_and_recovers_from_two() {
 
     let server = Server::start_on(temp.path(), &[("PROFICIO_STORE", &uri)]);
     let (key, secret) = server.credential("faults", &["all"]).await;
-    let xapi = client(&server, &key, &secret);
+    let xapi = client(&server, &key, &secret, REQUEST_TIMEOUT);
     let shared = Arc::new(Shared::default());
     let mut tasks = Vec::new();
     for writer in 0..WRITERS {
@@ -299,16 +299,6 @@ impl Cluster {
             started.elapsed().as_secs_f64()
         );
     }
-}
-
-/// An xAPI client whose requests give up after a while, so a hung server fails the test.
-fn client(server: &Server, key: &str, secret: &str) -> Xapi {
-    let mut xapi = server.xapi(key, secret);
-    xapi.client = reqwest::Client::builder()
-        .timeout(REQUEST_TIMEOUT)
-        .build()
-        .unwrap();
-    xapi
 }
 
 /// Reads an acknowledged statement by id now and then, to record what reads do in each phase.

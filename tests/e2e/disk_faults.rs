@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::faults::{
-    Attempt, Load, Outcome, Writes, print_store_errors, say_skipped, verify, write_loop,
+    Attempt, Load, Outcome, Writes, client, print_store_errors, say_skipped, verify, write_loop,
 };
 use crate::helpers::{Server, Xapi};
 
@@ -203,7 +203,7 @@ impl Run {
     async fn start(data_dir: &Path, env: &[(&str, &str)]) -> Run {
         let server = Server::start_on(data_dir, env);
         let (key, secret) = server.credential("disk", &["all"]).await;
-        let xapi = client(&server, &key, &secret);
+        let xapi = client(&server, &key, &secret, REQUEST_TIMEOUT);
         let writes = Arc::new(Writes::default());
         let tasks = (0..WRITERS)
             .map(|writer| tokio::spawn(write_loop(xapi.clone(), writes.clone(), writer, LOAD)))
@@ -308,13 +308,42 @@ impl Run {
     }
 }
 
-fn client(server: &Server, key: &str, secret: &str) -> Xapi {
-    let mut xapi = server.xapi(key, secret);
-    xapi.client = reqwest::Client::builder()
-        .timeout(REQUEST_TIMEOUT)
-        .build()
-        .unwrap();
-    xapi
+/// When a disk filled and was freed under the writers, and what they saw.
+struct Filled {
+    filled: Instant,
+    refused_at: Instant,
+    freed: Instant,
+    back: Instant,
+    attempts: Vec<Attempt>,
+}
+
+impl Run {
+    /// Fills the disk to `leave` bytes free, waits for the 507s, checks that reads go on and
+    /// that documents are refused too, frees the space and waits for writes to come back.
+    async fn fill_then_free(&mut self, fs: &LoopFs, leave: u64, when: &str) -> Filled {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let filler = fs.fill_leaving(leave);
+        let filled = Instant::now();
+        let refused_at = self
+            .first_refusal(filled, 507, "insufficient-storage")
+            .await;
+        tokio::time::sleep(HOLD).await;
+        self.assert_reads(when).await;
+        self.assert_document_refused(507, "insufficient-storage")
+            .await;
+        std::fs::remove_file(&filler).unwrap();
+        let freed = Instant::now();
+        let back = self.first_ack(freed).await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let attempts = self.stop().await;
+        Filled {
+            filled,
+            refused_at,
+            freed,
+            back,
+            attempts,
+        }
+    }
 }
 
 /// Every outcome is an acknowledgement or one of the refusals named.
@@ -347,19 +376,15 @@ async fn a_disk_filling_to_the_reserve_refuses_writes_with_507_and_recovers() {
         return;
     };
     let mut run = Run::start(&fs.data_dir(), &[("PROFICIO_MIN_FREE_MIB", "32")]).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let filler = fs.fill_leaving(48 * 1024 * 1024);
-    let filled = Instant::now();
-    let refused_at = run.first_refusal(filled, 507, "insufficient-storage").await;
-    tokio::time::sleep(HOLD).await;
-    run.assert_reads("with the disk full").await;
-    run.assert_document_refused(507, "insufficient-storage")
+    let Filled {
+        filled,
+        refused_at,
+        freed,
+        back,
+        attempts,
+    } = run
+        .fill_then_free(&fs, 48 * 1024 * 1024, "with the disk full")
         .await;
-    std::fs::remove_file(&filler).unwrap();
-    let freed = Instant::now();
-    let back = run.first_ack(freed).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let attempts = run.stop().await;
     assert_only(&attempts, &[(507, "insufficient-storage")], "disk full");
     let checked = verify(&run.xapi, &attempts).await;
     print_store_errors("disk_faults", &run.server.log());
@@ -386,20 +411,15 @@ async fn a_write_meeting_a_full_disk_fails_whole_and_the_store_reopens() {
         return;
     };
     let mut run = Run::start(&fs.data_dir(), &[("PROFICIO_MIN_FREE_MIB", "0")]).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let filler = fs.fill_leaving(24 * 1024 * 1024);
-    let filled = Instant::now();
-    let refused_at = run.first_refusal(filled, 507, "insufficient-storage").await;
-    tokio::time::sleep(HOLD).await;
-    run.assert_reads("after a write met a full disk").await;
-    run.assert_document_refused(507, "insufficient-storage")
+    let Filled {
+        filled,
+        refused_at,
+        freed,
+        back,
+        attempts,
+    } = run
+        .fill_then_free(&fs, 24 * 1024 * 1024, "after a write met a full disk")
         .await;
-
-    std::fs::remove_file(&filler).unwrap();
-    let freed = Instant::now();
-    let back = run.first_ack(freed).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let attempts = run.stop().await;
     // While the store reopens, writes get 503 for a moment.
     assert_only(
         &attempts,
@@ -426,7 +446,7 @@ async fn a_write_meeting_a_full_disk_fails_whole_and_the_store_reopens() {
     // A restart replays the same journal: the same statements, no more, no fewer.
     run.server.terminate();
     let server = Server::start_on(&fs.data_dir(), &[("PROFICIO_MIN_FREE_MIB", "0")]);
-    let xapi = client(&server, &run.key, &run.secret);
+    let xapi = client(&server, &run.key, &run.secret, REQUEST_TIMEOUT);
     let again = verify(&xapi, &attempts).await;
     again.assert_clean("after a restart");
     assert_eq!(
@@ -472,7 +492,7 @@ async fn a_file_system_turning_read_only_refuses_writes_with_503_and_loses_nothi
     );
     fs.repair();
     let server = Server::start_on(&fs.data_dir(), &env);
-    let xapi = client(&server, &run.key, &run.secret);
+    let xapi = client(&server, &run.key, &run.secret, REQUEST_TIMEOUT);
     // A write acknowledged while the kernel was failing the file system (its sync returned
     // after the error was raised) may be lost with the file system's journal: the guarantee
     // holds for writes acknowledged before the fault began, so those racing it are checked as

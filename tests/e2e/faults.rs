@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::Xapi;
+use crate::helpers::{Server, Xapi};
 
 /// Concurrent readers of the check after the fault.
 const VERIFIERS: usize = 8;
@@ -57,6 +57,14 @@ pub struct Attempt {
     pub started: Instant,
     pub finished: Instant,
     pub outcome: Outcome,
+}
+
+/// An xAPI client whose requests give up after `timeout`, so a hung server fails the test
+/// instead of stalling the run.
+pub fn client(server: &Server, key: &str, secret: &str, timeout: Duration) -> Xapi {
+    let mut xapi = server.xapi(key, secret);
+    xapi.client = reqwest::Client::builder().timeout(timeout).build().unwrap();
+    xapi
 }
 
 /// How the writers write.

@@ -46,9 +46,25 @@ pub fn router() -> Router<CapabilityService> {
         )
 }
 
-/// The security headers on a page, an error or the stylesheet.
-fn secured(mut response: Response) -> Response {
+/// How long an answer of the page routes may be kept.
+#[derive(Debug, Clone, Copy)]
+enum Keep {
+    /// Figures about named people, or an error about them: not to be kept by shared caches
+    /// or the history.
+    Never,
+    /// The stylesheet: the same for every tenant.
+    Public,
+}
+
+/// The security headers on a page, an error or the stylesheet: one set, so that no answer
+/// goes without.
+fn secured(mut response: Response, keep: Keep) -> Response {
     let headers = response.headers_mut();
+    let cache = match keep {
+        Keep::Never => "no-store",
+        Keep::Public => "public, max-age=3600",
+    };
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CONTENT_SECURITY_POLICY),
@@ -66,17 +82,10 @@ fn secured(mut response: Response) -> Response {
 
 fn page(result: Result<String, ServiceError>) -> Response {
     let response = match result {
-        Ok(body) => {
-            let mut response = Html(body).into_response();
-            // Figures about named people: not to be kept by shared caches or the history.
-            response
-                .headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            response
-        }
+        Ok(body) => Html(body).into_response(),
         Err(error) => error.into_response(),
     };
-    secured(response)
+    secured(response, Keep::Never)
 }
 
 /// Public: it holds no tenant data, and a stylesheet request may come without the page's
@@ -87,11 +96,7 @@ async fn stylesheet() -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/css; charset=utf-8"),
     );
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=3600"),
-    );
-    secured(response)
+    secured(response, Keep::Public)
 }
 
 async fn role_heatmap(

@@ -85,8 +85,9 @@ async fn log_requests(mut request: Request, next: Next) -> Response {
 }
 
 /// `X-Content-Type-Options: nosniff` on every answer of the server's own, so nothing is read
-/// as another type than it is labelled. A course's files under a launch link keep the types
-/// their package gives them, sniffed or not, as the browsers they were written for expect.
+/// as another type than it is labelled. A course's files under a launch link are left to the
+/// SCORM player, which sets its own headers on them (nosniff among them) with the content
+/// type each file's name gives.
 async fn security_headers(request: Request, next: Next) -> Response {
     let course_file = request
         .uri()

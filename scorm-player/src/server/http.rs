@@ -25,9 +25,19 @@ const PLAYER_JS: &str = include_str!("../../assets/player.js");
 const PLAYER_CSS: &str = include_str!("../../assets/player.css");
 const PLAYER_HTML: &str = include_str!("../../assets/player.html");
 
-/// The launch page may run only its own scripts and styles, and frame only this server.
+/// The launch page may run only its own scripts and styles, frame only this server, and is
+/// framed by no one (CSP Level 3 `frame-ancestors`).
 const PLAYER_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
-    frame-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'none'";
+    frame-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; \
+    form-action 'none'; frame-ancestors 'none'";
+
+/// The launch error page loads nothing and is framed by no one.
+const ERROR_PAGE_CSP: &str = "default-src 'none'; base-uri 'none'; form-action 'none'; \
+    frame-ancestors 'none'";
+
+/// Package files are the author's pages and must run as written, so their policy says only
+/// who may frame them: the launch page of this server.
+const CONTENT_CSP: &str = "frame-ancestors 'self'";
 
 /// How much of an oversized upload is read and dropped before answering 413.
 const MAX_DRAIN: u64 = 64 * 1024 * 1024;
@@ -242,9 +252,39 @@ async fn relaunch(
     Ok(Json(server.relaunch(&caller, id).await?).into_response())
 }
 
-/// Headers of every response under a launch link: the token is in the URL, so no referrer
-/// leaves with it.
-fn launch_headers(response: &mut Response) {
+/// What a response under a launch link is, which decides its security headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LaunchAnswer {
+    /// The player page: the learner's configuration and state.
+    Player,
+    /// The readable page of a link that cannot be opened.
+    ErrorPage,
+    /// A file of the package, shown in the player's frame.
+    Content,
+    /// A JSON answer of the player's API: the learner's run-time data.
+    Api,
+}
+
+impl LaunchAnswer {
+    fn policy(self) -> Option<&'static str> {
+        match self {
+            LaunchAnswer::Player => Some(PLAYER_CSP),
+            LaunchAnswer::ErrorPage => Some(ERROR_PAGE_CSP),
+            LaunchAnswer::Content => Some(CONTENT_CSP),
+            LaunchAnswer::Api => None,
+        }
+    }
+
+    /// Package files may be cached (their own `Cache-Control` says how); the rest is about
+    /// one learner and one link, and is never stored.
+    fn no_store(self) -> bool {
+        self != LaunchAnswer::Content
+    }
+}
+
+/// The security headers of every response under a launch link. The token is in the URL, so
+/// no referrer leaves with it; nothing is sniffed into another type.
+fn launch_headers(response: &mut Response, answer: LaunchAnswer) {
     let headers = response.headers_mut();
     headers.insert(
         header::REFERRER_POLICY,
@@ -254,6 +294,15 @@ fn launch_headers(response: &mut Response) {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    if let Some(policy) = answer.policy() {
+        // Only package files are answered from elsewhere; a policy they carry is kept.
+        headers
+            .entry(header::CONTENT_SECURITY_POLICY)
+            .or_insert(HeaderValue::from_static(policy));
+    }
+    if answer.no_store() {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
 }
 
 fn escape_html(text: &str) -> String {
@@ -281,37 +330,28 @@ fn script_json(value: &impl serde::Serialize) -> String {
 }
 
 async fn launch_page(State(server): State<ScormServer>, Path(token): Path<String>) -> Response {
-    let result = server.launch(&token).await.map(|config| {
-        let page = PLAYER_HTML
-            .replace("{{TITLE}}", &escape_html(&config.title))
-            .replace("{{CONFIG}}", &script_json(&config));
-        let mut response = (
-            [
-                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-                (header::CACHE_CONTROL, "no-store"),
-            ],
-            page,
-        )
-            .into_response();
-        response.headers_mut().insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(PLAYER_CSP),
-        );
-        response
-    });
-    let mut response = match result {
-        Ok(response) => response,
+    match server.launch(&token).await {
+        Ok(config) => {
+            let page = PLAYER_HTML
+                .replace("{{TITLE}}", &escape_html(&config.title))
+                .replace("{{CONFIG}}", &script_json(&config));
+            let mut response =
+                ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response();
+            launch_headers(&mut response, LaunchAnswer::Player);
+            response
+        }
         Err(error) => error_page(&error),
-    };
-    launch_headers(&mut response);
-    response
+    }
 }
 
 /// A person opened the link: a readable page, not JSON.
 fn error_page(error: &ScormError) -> Response {
     let status = error.status();
     let message = match error.kind {
-        ScormErrorKind::Internal | ScormErrorKind::Unavailable => {
+        ScormErrorKind::Internal
+        | ScormErrorKind::Unavailable
+        | ScormErrorKind::InsufficientStorage
+        | ScormErrorKind::ReadOnly => {
             tracing::error!(error = %error.message, "launch failed");
             "The course cannot be opened right now. Please try again in a moment.".to_owned()
         }
@@ -328,10 +368,7 @@ fn error_page(error: &ScormError) -> Response {
         page,
     )
         .into_response();
-    response.headers_mut().insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'"),
-    );
+    launch_headers(&mut response, LaunchAnswer::ErrorPage);
     response
 }
 
@@ -345,7 +382,7 @@ async fn content(
         Ok(response) => response,
         Err(error) => error.into_response(),
     };
-    launch_headers(&mut response);
+    launch_headers(&mut response, LaunchAnswer::Content);
     response
 }
 
@@ -382,10 +419,7 @@ fn player_answer<T: serde::Serialize>(result: Result<T, ScormError>) -> Response
         Ok(value) => Json(value).into_response(),
         Err(error) => error.into_response(),
     };
-    launch_headers(&mut response);
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    launch_headers(&mut response, LaunchAnswer::Api);
     response
 }
 
