@@ -162,6 +162,9 @@ pub struct Options {
     /// People of the smaller fixture organisation in `capability-reports`; it also runs at
     /// ten times as many.
     pub people: usize,
+    /// Run the embedded store in this (new or empty) directory and leave it there, for a
+    /// later look at what the run wrote; `None`: a temporary directory, removed at the end.
+    pub keep_data: Option<PathBuf>,
 }
 
 impl Options {
@@ -174,6 +177,7 @@ impl Options {
             clients: 4,
             post_clients: 32,
             people: 200,
+            keep_data: None,
         }
     }
 
@@ -201,6 +205,24 @@ impl Options {
                 option: "--store",
                 rule: "must be `embedded` or a scylla:// URI".to_owned(),
             });
+        }
+        if let Some(dir) = &self.keep_data {
+            if self.store != "embedded" {
+                return Err(BenchError::Option {
+                    option: "--keep-data",
+                    rule: "applies to the embedded store only".to_owned(),
+                });
+            }
+            let empty = match std::fs::read_dir(dir) {
+                Ok(mut entries) => entries.next().is_none(),
+                Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+            };
+            if !empty {
+                return Err(BenchError::Option {
+                    option: "--keep-data",
+                    rule: format!("{} must be a new or empty directory", dir.display()),
+                });
+            }
         }
         Ok(())
     }
@@ -247,6 +269,9 @@ pub struct Report {
     pub startup_ms: f64,
     /// Start-up on the data directory the run left behind (embedded store only).
     pub restart_ms: Option<f64>,
+    /// The restarted server's resident memory once it serves: what opening the data
+    /// directory holds, before any request.
+    pub restart_rss_bytes: Option<u64>,
     pub peak_rss_bytes: u64,
     pub data_dir_bytes: Option<u64>,
     pub data_dir_bytes_per_statement: Option<f64>,
@@ -348,9 +373,13 @@ impl Report {
             "server peak RSS {:.0} MB; start-up {:.0} ms{}",
             self.peak_rss_bytes as f64 / 1048576.0,
             self.startup_ms,
-            self.restart_ms.map_or(String::new(), |ms| format!(
-                ", restart on the full data dir {ms:.0} ms"
-            ))
+            match (self.restart_ms, self.restart_rss_bytes) {
+                (Some(ms), Some(rss)) => format!(
+                    ", restart on the full data dir {ms:.0} ms (RSS then {:.0} MB)",
+                    rss as f64 / 1048576.0
+                ),
+                _ => String::new(),
+            }
         );
         if let (Some(bytes), Some(per), Some(ratio)) = (
             self.data_dir_bytes,
@@ -391,6 +420,10 @@ pub struct BenchArgs {
     /// People of the fixture organisation in `capability-reports` (also run at 10×).
     #[arg(long, default_value_t = 200)]
     pub people: usize,
+    /// Keep the embedded store's data in this new or empty directory instead of a temporary
+    /// one (to profile a restart on it, say).
+    #[arg(long)]
+    pub keep_data: Option<PathBuf>,
 }
 
 /// Runs `proficio bench` with `binary` as the server: prints the table and writes the JSON.
@@ -401,6 +434,7 @@ pub async fn command(args: BenchArgs, binary: PathBuf) -> Result<(), BenchError>
         scenarios: parse_scenarios(&args.scenarios)?,
         clients: args.clients,
         people: args.people,
+        keep_data: args.keep_data,
         ..Options::new(binary)
     };
     let report = run(options).await?;

@@ -64,7 +64,16 @@ pub async fn run(options: &Options) -> Result<Report, BenchError> {
     }
     drop(floor_store);
 
-    let data = tempfile::tempdir().map_err(|e| BenchError::Io(format!("temp dir: {e}")))?;
+    let data = match &options.keep_data {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| BenchError::Io(format!("cannot create {}: {e}", dir.display())))?;
+            DataDir::Kept(dir.clone())
+        }
+        None => DataDir::Temporary(
+            tempfile::tempdir().map_err(|e| BenchError::Io(format!("temp dir: {e}")))?,
+        ),
+    };
     let admin_secret = generated_secret();
     let launch = Launch {
         binary: &options.binary,
@@ -168,14 +177,15 @@ pub async fn run(options: &Options) -> Result<Report, BenchError> {
     let peak_rss_bytes = server.peak_rss()?;
     server.stop()?;
     let embedded = options.store == "embedded";
-    let (data_dir_bytes, restart_ms) = if embedded {
+    let (data_dir_bytes, restart_ms, restart_rss_bytes) = if embedded {
         let bytes = dir_size(data.path());
         let restarted = Server::start(&launch)?;
         let ms = restarted.started_in.as_secs_f64() * 1e3;
+        let rss = restarted.rss()?;
         restarted.stop()?;
-        (Some(bytes), Some(ms))
+        (Some(bytes), Some(ms), Some(rss))
     } else {
-        (None, None)
+        (None, None, None)
     };
     let stored = (n + measurements
         .iter()
@@ -190,6 +200,7 @@ pub async fn run(options: &Options) -> Result<Report, BenchError> {
         raw_json_bytes,
         startup_ms,
         restart_ms,
+        restart_rss_bytes,
         peak_rss_bytes,
         data_dir_bytes,
         data_dir_bytes_per_statement: data_dir_bytes.map(|b| b as f64 / stored),
@@ -199,6 +210,21 @@ pub async fn run(options: &Options) -> Result<Report, BenchError> {
         floor: floor_report,
         measurements,
     })
+}
+
+/// Where the server keeps its data during the run.
+enum DataDir {
+    Temporary(tempfile::TempDir),
+    Kept(std::path::PathBuf),
+}
+
+impl DataDir {
+    fn path(&self) -> &std::path::Path {
+        match self {
+            DataDir::Temporary(dir) => dir.path(),
+            DataDir::Kept(dir) => dir,
+        }
+    }
 }
 
 /// The server's peak RSS once each scenario is done (`VmHWM` only grows, so the scenario

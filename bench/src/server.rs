@@ -111,6 +111,11 @@ impl Server {
         peak_rss(self.pid())
     }
 
+    /// Resident memory now (`VmRSS`).
+    pub fn rss(&self) -> Result<u64, BenchError> {
+        status_kb(self.pid(), "VmRSS:")
+    }
+
     /// SIGTERM and wait: the server shuts down gracefully, which flushes the store.
     pub fn stop(mut self) -> Result<(), BenchError> {
         let pid = self.pid().to_string();
@@ -142,18 +147,22 @@ impl Drop for Server {
 }
 
 pub fn peak_rss(pid: u32) -> Result<u64, BenchError> {
+    status_kb(pid, "VmHWM:")
+}
+
+fn status_kb(pid: u32, field: &str) -> Result<u64, BenchError> {
     let path = PathBuf::from(format!("/proc/{pid}/status"));
     let status = std::fs::read_to_string(&path)
         .map_err(|e| BenchError::Io(format!("cannot read {}: {e}", path.display())))?;
-    parse_vm_hwm(&status)
-        .ok_or_else(|| BenchError::Io(format!("no VmHWM line in {}", path.display())))
+    parse_status_kb(&status, field)
+        .ok_or_else(|| BenchError::Io(format!("no {field} line in {}", path.display())))
 }
 
 /// `VmHWM:   123456 kB` → bytes.
-fn parse_vm_hwm(status: &str) -> Option<u64> {
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+fn parse_status_kb(status: &str, field: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.starts_with(field))?;
     let kb: u64 = line
-        .trim_start_matches("VmHWM:")
+        .trim_start_matches(field)
         .trim()
         .trim_end_matches("kB")
         .trim()
@@ -185,8 +194,9 @@ mod tests {
     #[test]
     fn vm_hwm_is_read_in_bytes() {
         let status = "Name:\tproficio\nVmPeak:\t  900 kB\nVmHWM:\t   20480 kB\nVmRSS:\t 100 kB\n";
-        assert_eq!(parse_vm_hwm(status), Some(20480 * 1024));
-        assert_eq!(parse_vm_hwm("Name:\tx\n"), None);
+        assert_eq!(parse_status_kb(status, "VmHWM:"), Some(20480 * 1024));
+        assert_eq!(parse_status_kb(status, "VmRSS:"), Some(100 * 1024));
+        assert_eq!(parse_status_kb("Name:\tx\n", "VmHWM:"), None);
     }
 
     #[test]

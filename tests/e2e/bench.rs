@@ -9,6 +9,8 @@ use crate::helpers::binary;
 
 #[test]
 fn bench_measures_every_scenario() {
+    let temp = tempfile::tempdir().expect("tempdir");
+    let kept = temp.path().join("kept");
     let output = Command::new(binary())
         // The fixture organisation at 10 people and 100 keeps the capability reports short.
         .args([
@@ -19,7 +21,9 @@ fn bench_measures_every_scenario() {
             "10",
             "--json",
             "-",
+            "--keep-data",
         ])
+        .arg(&kept)
         .env("RUST_LOG", "warn")
         .output()
         .expect("run proficio bench");
@@ -39,6 +43,15 @@ fn bench_measures_every_scenario() {
     assert!(rss > 1 << 20 && rss < 4 << 30, "peak RSS {rss}");
     assert!(report["data_dir_bytes"].as_u64().expect("data_dir_bytes") > 2000 * 100);
     assert!(report["restart_ms"].as_f64().expect("restart_ms") > 0.0);
+    let restart_rss = report["restart_rss_bytes"]
+        .as_u64()
+        .expect("restart_rss_bytes");
+    assert!(
+        restart_rss > 1 << 20 && restart_rss < 4 << 30,
+        "{restart_rss}"
+    );
+    // `--keep-data` leaves the store where it was asked to be.
+    assert!(kept.join("keyspaces").is_dir(), "{}", kept.display());
     for floor in [
         "parse_per_s",
         "prepare_per_s",

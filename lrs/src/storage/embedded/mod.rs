@@ -5,8 +5,13 @@
 //!   time in microseconds since the epoch, strictly increasing across the store, so that the
 //!   statement table is ordered by `stored` and `since`/`until` are key ranges.
 //! - `ids`: tenant ‖ statement id → seq.
-//! - `terms`: tenant ‖ term kind ‖ hash(term value) ‖ seq → ∅, one entry per query filter a
-//!   statement answers to; a filtered query is a range scan of one term plus point look-ups.
+//! - `epochs`: epoch → its first seq (see `epochs`).
+//! - `postings`: epoch ‖ term id ‖ seq → ∅, one entry per query filter a statement answers
+//!   to; a filtered query is a range scan of one term per epoch plus point look-ups. The term
+//!   id is 80 bits of a hash of tenant ‖ term kind ‖ hash(term value), so that a key is 20
+//!   bytes (see `statements::TermId`); the epoch keeps new postings apart from old ones (see
+//!   `epochs`). Data directories of the first layout kept these entries as
+//!   tenant ‖ kind ‖ hash(value) ‖ seq in `terms`; opening one converts them into epoch 0.
 //! - `voids`: tenant ‖ target id → voiding statement id. A voiding statement may arrive before
 //!   its target (xAPI Data §2.3.2: the LRS must not reject it), so the record is kept either way.
 //! - `documents`: tenant ‖ scope kind ‖ hash(activity and/or agent) [‖ registration tag
@@ -30,6 +35,7 @@
 
 mod backup;
 mod documents;
+mod epochs;
 mod health;
 mod objects;
 mod registry;
@@ -47,7 +53,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
+use fjall::{AbstractTree, Database, Keyspace, KeyspaceCreateOptions, PersistMode};
 use parking_lot::{Mutex, RwLock};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -114,6 +120,8 @@ struct Shared {
 
 /// How often the recovery thread looks at the disk.
 const RECOVERY_POLL: Duration = Duration::from_millis(250);
+/// How long closing the store waits for its memtables to be flushed.
+const CLOSE_FLUSH_WAIT: Duration = Duration::from_secs(30);
 /// How long a reopen waits for operations in flight to let go of the failed database.
 const RECOVERY_DRAIN: Duration = Duration::from_secs(30);
 
@@ -122,7 +130,11 @@ struct Inner {
     db: Database,
     statements: Keyspace,
     ids: Keyspace,
-    terms: Keyspace,
+    postings: Keyspace,
+    /// The `epochs` keyspace.
+    epoch_starts: Keyspace,
+    /// Its content.
+    epochs: RwLock<epochs::Epochs>,
     voids: Keyspace,
     documents: Keyspace,
     registry: Keyspace,
@@ -140,10 +152,55 @@ struct Inner {
     in_flight: AtomicU64,
     /// The last consistent-through time handed out, so that it never goes back.
     last_consistent: AtomicU64,
+    /// Every keyspace with the memtable size at which the store seals its memtable.
+    memtables: Vec<(Keyspace, u64)>,
+    /// Delete the data when closed: nothing to flush.
+    temporary: bool,
+}
+
+impl Drop for Inner {
+    /// Flushes every memtable when the store closes, so that the next opening has no journal
+    /// to replay (up to the journal bound, 64 MiB, which took most of a second). Skipped when a
+    /// write has failed or the reserve is not free: a flush that cannot finish would hold the
+    /// close up, and the journal keeps what the memtables held either way.
+    fn drop(&mut self) {
+        if self.temporary || self.disk.failed() || self.disk.admit_write().is_err() {
+            return;
+        }
+        let started = Instant::now();
+        for (keyspace, _) in &self.memtables {
+            if keyspace.tree.active_memtable().size() == 0 {
+                continue;
+            }
+            if let Err(error) = keyspace.rotate_memtable() {
+                tracing::warn!(%error, "sealing a memtable at close failed");
+                return;
+            }
+        }
+        // A flush that fails stops fjall's worker: wait a bounded time, never for ever.
+        let deadline = started + CLOSE_FLUSH_WAIT;
+        while self
+            .memtables
+            .iter()
+            .any(|(keyspace, _)| keyspace.sealed_memtable_count() > 0)
+        {
+            if Instant::now() >= deadline {
+                tracing::warn!("memtables not flushed at close; the journal keeps them");
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        tracing::debug!(
+            seconds = started.elapsed().as_secs_f64(),
+            "memtables flushed at close"
+        );
+    }
 }
 
 struct WriteState {
     last_seq: u64,
+    /// The epoch postings are written into; `None` until the first write after opening.
+    epoch: Option<epochs::Current>,
 }
 
 const FLAG_VOIDING: u8 = 1;
@@ -151,8 +208,13 @@ const FLAG_VOIDING: u8 = 1;
 const JOURNAL_BYTES: u64 = 64 * 1024 * 1024;
 /// Memtable size of the `statements` keyspace (about 28,000 statements of 1 KB).
 const STATEMENTS_MEMTABLE_BYTES: u64 = 32 * 1024 * 1024;
-/// Memtable size of the `terms` and `ids` keyspaces (about 170,000 entries).
-const INDEX_MEMTABLE_BYTES: u64 = 16 * 1024 * 1024;
+/// Memtable size of the `postings` and `ids` keyspaces (fjall's default; about 800,000
+/// entries).
+const INDEX_MEMTABLE_BYTES: u64 = 64 * 1024 * 1024;
+/// fjall's background threads (flushes and compactions); see `Inner::open`.
+const BACKGROUND_WORKERS: usize = 1;
+/// Memtable size of the other keyspaces (fjall's default).
+const OTHER_MEMTABLE_BYTES: u64 = 64 * 1024 * 1024;
 const HASH_LEN: usize = 16;
 
 impl EmbeddedStore {
@@ -317,7 +379,15 @@ impl Inner {
         // rarely (activities, agents, registry) would pin: the data directory carried that
         // much besides the tables and start-up took seconds. At this bound the rarely written
         // memtables are flushed instead.
+        //
+        // One background worker flushes and compacts. With two (fjall's choice on two cores),
+        // the first hands every compaction request it receives back to the queue while the
+        // second compacts, and receives it again at once: a busy loop for as long as a
+        // compaction runs, a core's worth of CPU at ten million statements (docs/performance.md).
+        // The store seals memtables itself (`seal_full_memtables`), so a flush waiting behind a
+        // compaction holds writers back rather than letting memtables grow.
         let db = Database::builder(dir)
+            .worker_threads(BACKGROUND_WORKERS)
             .cache_size(options.cache_bytes)
             .max_journaling_size(JOURNAL_BYTES)
             .temporary(options.temporary)
@@ -350,7 +420,19 @@ impl Inner {
             .map_err(map_err)
         };
         let ids = index("ids")?;
-        let terms = index("terms")?;
+        let postings = index("postings")?;
+        let epoch_starts = open("epochs")?;
+        if db.keyspace_exists(LEGACY_TERMS) {
+            convert_legacy_terms(&db, &postings, &epoch_starts)?;
+        }
+        let mut starts = Vec::new();
+        for guard in epoch_starts.iter() {
+            let (key, value) = guard.into_inner().map_err(map_err)?;
+            let epoch = <[u8; 2]>::try_from(&key[..])
+                .map(u16::from_be_bytes)
+                .map_err(|_| StorageError::corrupt("an epoch key is not 2 bytes"))?;
+            starts.push((epoch, read_u64(&value, 0)?));
+        }
         let voids = open("voids")?;
         let documents = open("documents")?;
         let registry = open("registry")?;
@@ -366,12 +448,30 @@ impl Inner {
             }
             None => 0,
         };
+        let memtables = vec![
+            (statements.clone(), STATEMENTS_MEMTABLE_BYTES),
+            (ids.clone(), INDEX_MEMTABLE_BYTES),
+            (postings.clone(), INDEX_MEMTABLE_BYTES),
+            (epoch_starts.clone(), OTHER_MEMTABLE_BYTES),
+            (voids.clone(), OTHER_MEMTABLE_BYTES),
+            (documents.clone(), OTHER_MEMTABLE_BYTES),
+            (registry.clone(), OTHER_MEMTABLE_BYTES),
+            (activities.clone(), OTHER_MEMTABLE_BYTES),
+            (agents.clone(), OTHER_MEMTABLE_BYTES),
+            (attachments.clone(), OTHER_MEMTABLE_BYTES),
+            (records.clone(), OTHER_MEMTABLE_BYTES),
+            (blobs.clone(), OTHER_MEMTABLE_BYTES),
+        ];
         Ok(Inner {
+            memtables,
+            temporary: options.temporary,
             disk,
             db,
             statements,
             ids,
-            terms,
+            postings,
+            epoch_starts,
+            epochs: RwLock::new(epochs::Epochs::new(starts)),
             voids,
             documents,
             registry,
@@ -387,7 +487,10 @@ impl Inner {
             } else {
                 PersistMode::Buffer
             },
-            write: Mutex::new(WriteState { last_seq }),
+            write: Mutex::new(WriteState {
+                last_seq,
+                epoch: None,
+            }),
             in_flight: AtomicU64::new(u64::MAX),
             last_consistent: AtomicU64::new(0),
         })
@@ -413,7 +516,25 @@ impl Inner {
         batch
             .durability(Some(self.durability))
             .commit()
-            .map_err(|e| self.write_failed(e))
+            .map_err(|e| self.write_failed(e))?;
+        self.seal_full_memtables();
+        Ok(())
+    }
+
+    /// Seals (and queues for flushing) every memtable past its size, in the writer's thread.
+    /// fjall asks its background worker to do it, and that worker also compacts: behind a
+    /// long compaction the request waits, the memtable grows without bound, and so do the
+    /// journal and the next start-up's replay. Sealed here, a memtable is bounded, and when
+    /// flushes fall behind fjall holds writers back (four sealed memtables of a keyspace)
+    /// instead of letting memory grow.
+    fn seal_full_memtables(&self) {
+        for (keyspace, limit) in &self.memtables {
+            if keyspace.tree.active_memtable().size() > *limit
+                && let Err(error) = keyspace.rotate_memtable()
+            {
+                tracing::warn!(%error, "sealing a memtable failed");
+            }
+        }
     }
 
     /// Refuses a write before anything of it is written: the database refuses writes after a
@@ -430,6 +551,57 @@ impl Inner {
     fn write_failed(&self, error: fjall::Error) -> StorageError {
         self.disk.fail(map_err(error))
     }
+}
+
+/// The index keyspace of the first layout.
+const LEGACY_TERMS: &str = "terms";
+/// Entries converted per write batch when a first-layout index is converted.
+const CONVERSION_BATCH: usize = 100_000;
+
+/// Converts the index of a first-layout data directory (`terms`: tenant ‖ kind ‖ hash ‖ seq)
+/// into epoch 0 of `postings`, then drops `terms`. Each posting key is computed from the old
+/// key alone, so no statement is read. A conversion cut short leaves `terms` in place and
+/// starts over at the next opening; nothing is served until it is done.
+fn convert_legacy_terms(
+    db: &Database,
+    postings: &Keyspace,
+    epoch_starts: &Keyspace,
+) -> Result<(), StorageError> {
+    let legacy = db
+        .keyspace(LEGACY_TERMS, KeyspaceCreateOptions::default)
+        .map_err(map_err)?;
+    tracing::warn!(
+        entries = legacy.approximate_len(),
+        "converting the query index of a data directory of the first layout; this runs once"
+    );
+    let started = Instant::now();
+    postings.clear().map_err(map_err)?;
+    epoch_starts.clear().map_err(map_err)?;
+    let mut batch = db.batch();
+    batch.insert(epoch_starts, 0u16.to_be_bytes(), 0u64.to_be_bytes());
+    let mut pending = 0;
+    let mut converted = 0u64;
+    for guard in legacy.iter() {
+        let key = guard.key().map_err(map_err)?;
+        batch.insert(postings, statements::legacy_posting(&key)?, []);
+        pending += 1;
+        if pending == CONVERSION_BATCH {
+            batch.commit().map_err(map_err)?;
+            batch = db.batch();
+            converted += pending as u64;
+            pending = 0;
+        }
+    }
+    batch.commit().map_err(map_err)?;
+    converted += pending as u64;
+    db.persist(PersistMode::SyncAll).map_err(map_err)?;
+    db.delete_keyspace(legacy).map_err(map_err)?;
+    tracing::warn!(
+        converted,
+        seconds = started.elapsed().as_secs_f64(),
+        "query index converted"
+    );
+    Ok(())
 }
 
 fn map_err(error: fjall::Error) -> StorageError {

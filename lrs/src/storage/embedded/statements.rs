@@ -17,19 +17,59 @@ fn id_key(tenant: TenantId, id: Uuid) -> [u8; 20] {
     key
 }
 
-fn term_prefix(tenant: TenantId, kind: TermKind, value: &str) -> [u8; 21] {
-    let mut key = [0u8; 21];
-    key[..4].copy_from_slice(&tenant.0.to_be_bytes());
-    key[4] = kind as u8;
-    key[5..].copy_from_slice(&hash16(&[value.as_bytes()]));
+/// A term's name: tenant ‖ kind ‖ hash(value). Data directories of the first layout keyed
+/// the index by it (`terms`: name ‖ seq); [`legacy_posting`] converts those keys.
+fn term_name(tenant: TenantId, kind: TermKind, value: &str) -> [u8; 21] {
+    let mut name = [0u8; 21];
+    name[..4].copy_from_slice(&tenant.0.to_be_bytes());
+    name[4] = kind as u8;
+    name[5..].copy_from_slice(&hash16(&[value.as_bytes()]));
+    name
+}
+
+/// What a term is indexed under: 80 bits of a hash of its name, so that a posting key
+/// (epoch ‖ term id ‖ seq, see [`super::epochs`]) is 20 bytes. fjall keeps keys of up to 20
+/// bytes inline and compares them by their first four bytes before anything else; with the
+/// tenant first (the same for every key of a tenant) each comparison of a memtable insert went
+/// on to the key's bytes on the heap. Two of ten million terms of one epoch share an id with
+/// a chance of about 10⁻¹⁰.
+pub(super) type TermId = [u8; TERM_ID_LEN];
+pub(super) const TERM_ID_LEN: usize = 10;
+const POSTING_KEY_LEN: usize = 2 + TERM_ID_LEN + 8;
+const POSTING_SEQ_AT: usize = 2 + TERM_ID_LEN;
+
+fn term_id_of_name(name: &[u8]) -> TermId {
+    let digest = Sha256::digest(name);
+    let mut id = [0u8; TERM_ID_LEN];
+    id.copy_from_slice(&digest[..TERM_ID_LEN]);
+    id
+}
+
+fn term_id(tenant: TenantId, kind: TermKind, value: &str) -> TermId {
+    term_id_of_name(&term_name(tenant, kind, value))
+}
+
+fn posting_key(epoch: u16, term: &TermId, seq: u64) -> [u8; POSTING_KEY_LEN] {
+    let mut key = [0u8; POSTING_KEY_LEN];
+    key[..2].copy_from_slice(&epoch.to_be_bytes());
+    key[2..POSTING_SEQ_AT].copy_from_slice(term);
+    key[POSTING_SEQ_AT..].copy_from_slice(&seq.to_be_bytes());
     key
 }
 
-fn term_key(prefix: &[u8; 21], seq: u64) -> [u8; 29] {
-    let mut key = [0u8; 29];
-    key[..21].copy_from_slice(prefix);
-    key[21..].copy_from_slice(&seq.to_be_bytes());
-    key
+/// The posting key, in epoch 0, of a key of the first layout's `terms` (name ‖ seq).
+pub(super) fn legacy_posting(key: &[u8]) -> Result<[u8; POSTING_KEY_LEN], StorageError> {
+    if key.len() != 29 {
+        return Err(StorageError::corrupt(format!(
+            "a `terms` key of {} bytes (29 expected)",
+            key.len()
+        )));
+    }
+    Ok(posting_key(
+        0,
+        &term_id_of_name(&key[..21]),
+        read_u64(key, 21)?,
+    ))
 }
 
 /// A decoded `statements` value.
@@ -71,17 +111,17 @@ struct Encoded {
     /// then replaced in place by [`stamp`] as the statement is written.
     open_record: Option<Vec<u8>>,
     has_timestamp: bool,
-    /// The statement's own term prefixes (what it inherits through a StatementRef is looked
-    /// up under the lock, as the target may be in this very batch).
-    prefixes: Vec<[u8; 21]>,
+    /// The statement's own terms (what it inherits through a StatementRef is looked up under
+    /// the lock, as the target may be in this very batch).
+    terms: Vec<TermId>,
 }
 
 fn encode(tenant: TenantId, statement: &NewStatement) -> Result<Encoded, StorageError> {
-    let prefixes = statement
+    let terms = statement
         .terms
         .0
         .iter()
-        .map(|(kind, value)| term_prefix(tenant, *kind, value))
+        .map(|(kind, value)| term_id(tenant, *kind, value))
         .collect();
     let open_record = if statement.json.is_empty() || statement.json.contains_key("stored") {
         None
@@ -105,7 +145,7 @@ fn encode(tenant: TenantId, statement: &NewStatement) -> Result<Encoded, Storage
     Ok(Encoded {
         open_record,
         has_timestamp: statement.json.contains_key("timestamp"),
-        prefixes,
+        terms,
     })
 }
 
@@ -168,9 +208,9 @@ impl Inner {
         })
     }
 
-    /// The index prefixes of a stored statement, re-derived from its JSON, including what it
-    /// inherits from the statement it references (recursively, xAPI Communication §2.1.3).
-    fn stored_terms(&self, tenant: TenantId, seq: u64) -> Result<Vec<[u8; 21]>, StorageError> {
+    /// The terms of a stored statement, re-derived from its JSON, including what it inherits
+    /// from the statement it references (recursively, xAPI Communication §2.1.3).
+    fn stored_terms(&self, tenant: TenantId, seq: u64) -> Result<Vec<TermId>, StorageError> {
         let mut found = Vec::new();
         let mut next = Some(seq);
         let mut seen = HashSet::new();
@@ -189,7 +229,7 @@ impl Inner {
                     .terms
                     .0
                     .iter()
-                    .map(|(kind, value)| term_prefix(tenant, *kind, value)),
+                    .map(|(kind, value)| term_id(tenant, *kind, value)),
             );
             if let Some(target) = parsed.statement_ref {
                 next = self.seq_of(tenant, target)?;
@@ -270,7 +310,7 @@ impl Inner {
         let now = time_to_seq(self.clock.now());
         let first_seq = now.max(state.last_seq + 1);
         self.in_flight.store(first_seq, Ordering::SeqCst);
-        let result = self.write_fresh(tenant, fresh, first_seq, marks);
+        let result = self.write_fresh(tenant, fresh, first_seq, marks, &mut state);
         self.in_flight.store(u64::MAX, Ordering::SeqCst);
         let last_seq = result?;
         state.last_seq = last_seq;
@@ -283,14 +323,23 @@ impl Inner {
         fresh: Vec<(NewStatement, Encoded)>,
         first_seq: u64,
         attachment_marks: Vec<AttachmentMark>,
+        state: &mut WriteState,
     ) -> Result<u64, StorageError> {
         let mut batch = self.db.batch();
+        let (mut current, new_epoch) = self.epochs.read().next(state.epoch);
+        if new_epoch {
+            batch.insert(
+                &self.epoch_starts,
+                current.epoch.to_be_bytes(),
+                first_seq.to_be_bytes(),
+            );
+        }
         for (key, count) in attachment_marks {
             batch.insert(&self.attachments, key, count);
         }
         // Only statements that a later one of this batch references need their terms kept.
         let referenced: HashSet<Uuid> = fresh.iter().filter_map(|(s, _)| s.statement_ref).collect();
-        let mut batch_terms: HashMap<Uuid, Vec<[u8; 21]>> = HashMap::new();
+        let mut batch_terms: HashMap<Uuid, Vec<TermId>> = HashMap::new();
         let mut seq = first_seq;
         // Canonical definitions and agent names touched by this batch: (value, changed).
         let mut canonical: HashMap<String, (Option<Map<String, Value>>, bool)> = HashMap::new();
@@ -348,7 +397,7 @@ impl Inner {
             };
             batch.insert(&self.statements, statement_key(tenant, seq), record);
             batch.insert(&self.ids, id_key(tenant, id), seq.to_be_bytes());
-            let mut prefixes = encoded.prefixes;
+            let mut terms = encoded.terms;
             if let Some(target) = statement_ref {
                 let inherited = match batch_terms.get(&target) {
                     Some(target_terms) => target_terms.clone(),
@@ -357,18 +406,19 @@ impl Inner {
                         None => Vec::new(),
                     },
                 };
-                prefixes.extend(inherited);
-                prefixes.sort_unstable();
-                prefixes.dedup();
+                terms.extend(inherited);
+                terms.sort_unstable();
+                terms.dedup();
             }
-            for prefix in &prefixes {
-                batch.insert(&self.terms, term_key(prefix, seq), []);
+            for term in &terms {
+                batch.insert(&self.postings, posting_key(current.epoch, term, seq), []);
             }
+            current.postings += terms.len() as u64;
             if let Some(target) = voids {
                 batch.insert(&self.voids, id_key(tenant, target), id.as_bytes());
             }
             if referenced.contains(&id) {
-                batch_terms.insert(id, prefixes);
+                batch_terms.insert(id, terms);
             }
             seq += 1;
         }
@@ -386,7 +436,17 @@ impl Inner {
                 batch.insert(&self.agents, agent_key(tenant, &key), json);
             }
         }
-        self.commit(batch)?;
+        // Queries may see the new epoch before its postings: they find none there yet.
+        if new_epoch {
+            self.epochs.write().push(current.epoch, first_seq);
+        }
+        if let Err(error) = self.commit(batch) {
+            if new_epoch {
+                self.epochs.write().pop();
+            }
+            return Err(error);
+        }
+        state.epoch = Some(current);
         Ok(seq - 1)
     }
 
@@ -419,47 +479,49 @@ impl Inner {
         if low > high || query.limit == 0 {
             return Ok(page);
         }
-        let mut filters: Vec<(TermKind, [u8; 21])> = query
+        let mut filters: Vec<(TermKind, TermId)> = query
             .filters
             .iter()
-            .map(|(kind, value)| (*kind, term_prefix(tenant, *kind, value)))
+            .map(|(kind, value)| (*kind, term_id(tenant, *kind, value)))
             .collect();
         filters.sort_by_key(|(kind, _)| driver_rank(*kind));
 
-        let accept = |seq: u64, page: &mut StatementPage| -> Result<bool, StorageError> {
-            for (_, prefix) in filters.iter().skip(1) {
-                if !self
-                    .terms
-                    .contains_key(term_key(prefix, seq))
-                    .map_err(map_err)?
-                {
+        // A statement's postings are all in the epoch it was written in.
+        let accept =
+            |epoch: u16, seq: u64, page: &mut StatementPage| -> Result<bool, StorageError> {
+                for (_, term) in filters.iter().skip(1) {
+                    if !self
+                        .postings
+                        .contains_key(posting_key(epoch, term, seq))
+                        .map_err(map_err)?
+                    {
+                        return Ok(true);
+                    }
+                }
+                let Some(record) = self.record_at(tenant, seq)? else {
+                    return Ok(true);
+                };
+                if self.is_voided(tenant, &record)? {
                     return Ok(true);
                 }
-            }
-            let Some(record) = self.record_at(tenant, seq)? else {
-                return Ok(true);
+                if page.statements.len() == query.limit {
+                    page.next = Some(
+                        page.statements
+                            .last()
+                            .map(|s| time_to_seq(s.stored).to_be_bytes().to_vec())
+                            .unwrap_or_default(),
+                    );
+                    return Ok(false);
+                }
+                page.statements.push(StoredStatement {
+                    id: record.id,
+                    json: record.json,
+                    stored: seq_to_time(seq),
+                    voided: false,
+                    voiding: record.voiding,
+                });
+                Ok(true)
             };
-            if self.is_voided(tenant, &record)? {
-                return Ok(true);
-            }
-            if page.statements.len() == query.limit {
-                page.next = Some(
-                    page.statements
-                        .last()
-                        .map(|s| time_to_seq(s.stored).to_be_bytes().to_vec())
-                        .unwrap_or_default(),
-                );
-                return Ok(false);
-            }
-            page.statements.push(StoredStatement {
-                id: record.id,
-                json: record.json,
-                stored: seq_to_time(seq),
-                voided: false,
-                voiding: record.voiding,
-            });
-            Ok(true)
-        };
 
         match filters.first() {
             None => {
@@ -471,27 +533,34 @@ impl Inner {
                 } else {
                     Box::new(range.rev())
                 };
+                // No filter: the epoch is not looked at.
                 for guard in iter {
                     let key = guard.key().map_err(map_err)?;
-                    if !accept(read_u64(&key, 4)?, &mut page)? {
+                    if !accept(0, read_u64(&key, 4)?, &mut page)? {
                         break;
                     }
                 }
             }
             Some((_, driver)) => {
                 let driver = *driver;
-                let range = self
-                    .terms
-                    .range(term_key(&driver, low)..=term_key(&driver, high));
-                let iter: Box<dyn Iterator<Item = fjall::Guard>> = if query.ascending {
-                    Box::new(range)
-                } else {
-                    Box::new(range.rev())
-                };
-                for guard in iter {
-                    let key = guard.key().map_err(map_err)?;
-                    if !accept(read_u64(&key, 21)?, &mut page)? {
-                        break;
+                let mut spans = self.epochs.read().spans(low, high);
+                if !query.ascending {
+                    spans.reverse();
+                }
+                'epochs: for (epoch, lo, hi) in spans {
+                    let range = self
+                        .postings
+                        .range(posting_key(epoch, &driver, lo)..=posting_key(epoch, &driver, hi));
+                    let iter: Box<dyn Iterator<Item = fjall::Guard>> = if query.ascending {
+                        Box::new(range)
+                    } else {
+                        Box::new(range.rev())
+                    };
+                    for guard in iter {
+                        let key = guard.key().map_err(map_err)?;
+                        if !accept(epoch, read_u64(&key, POSTING_SEQ_AT)?, &mut page)? {
+                            break 'epochs;
+                        }
                     }
                 }
             }
@@ -738,5 +807,183 @@ mod tests {
         let statement = new_statement(json!({"stored": "1999-01-01T00:00:00Z", "verb": {}}));
         let encoded = encode(TenantId(1), &statement).expect("encodes");
         assert!(encoded.open_record.is_none());
+    }
+
+    fn prepared(n: u32) -> NewStatement {
+        let value = json!({
+            "actor": {"mbox": format!("mailto:learner{}@example.com", n % 7)},
+            "verb": {"id": format!("http://example.com/verbs/v{}", n % 3)},
+            "object": {"id": format!("http://example.com/activities/a{}", n % 5)},
+            "context": {
+                "registration": Uuid::from_u128(u128::from(n % 4) + 1).to_string(),
+                "contextActivities": {"parent": [{"id": "http://example.com/courses/c"}]}
+            }
+        });
+        let parsed = xapi::Statement::parse(value, xapi::Version::V2_0_0, "$").expect("valid");
+        crate::statements::prepare(
+            parsed,
+            xapi::Version::V2_0_0,
+            &crate::statements::Authority::for_credential("http://localhost", "key"),
+        )
+    }
+
+    async fn ids_matching(store: &EmbeddedStore, filters: Vec<(TermKind, String)>) -> Vec<Uuid> {
+        let query = StatementQuery {
+            filters,
+            limit: 1000,
+            ..StatementQuery::default()
+        };
+        let page = StatementStore::query(store, TenantId(3), &query)
+            .await
+            .expect("query");
+        page.statements.iter().map(|s| s.id).collect()
+    }
+
+    /// A data directory of the first layout (index entries tenant ‖ kind ‖ hash ‖ seq in
+    /// `terms`) answers the same queries once opened, and keeps no `terms`.
+    #[tokio::test]
+    async fn a_first_layout_index_is_converted_when_opened() {
+        let temp = tempfile::tempdir().expect("tempdir");
+        let dir = temp.path().join("store");
+        let options = EmbeddedOptions {
+            reserve_bytes: 0,
+            ..EmbeddedOptions::default()
+        };
+        let clock: Arc<dyn Clock> = Arc::new(crate::clock::SystemClock);
+        let batch: Vec<NewStatement> = (0..60).map(prepared).collect();
+        let filters: Vec<Vec<(TermKind, String)>> = batch[0]
+            .terms
+            .0
+            .iter()
+            .chain(&batch[1].terms.0)
+            .map(|term| vec![term.clone()])
+            .chain([vec![
+                batch[0].terms.0[0].clone(),
+                (TermKind::Verb, "http://example.com/verbs/v0".to_owned()),
+            ]])
+            .collect();
+        let mut expected = Vec::new();
+        {
+            let store = EmbeddedStore::open(&dir, options, clock.clone()).expect("open");
+            let terms: Vec<(Uuid, Vec<(TermKind, String)>)> =
+                batch.iter().map(|s| (s.id, s.terms.0.clone())).collect();
+            StatementStore::insert(&store, TenantId(3), batch)
+                .await
+                .expect("insert");
+            for query in &filters {
+                let ids = ids_matching(&store, query.clone()).await;
+                assert!(!ids.is_empty(), "{query:?}");
+                expected.push(ids);
+            }
+            // Put the index back as the first layout kept it.
+            let inner = store.shared.current().expect("open");
+            let legacy = inner
+                .db
+                .keyspace(LEGACY_TERMS, KeyspaceCreateOptions::default)
+                .expect("keyspace");
+            for (id, terms) in terms {
+                let seq = inner
+                    .seq_of(TenantId(3), id)
+                    .expect("read")
+                    .expect("stored");
+                for (kind, value) in terms {
+                    let mut key = term_name(TenantId(3), kind, &value).to_vec();
+                    key.extend_from_slice(&seq.to_be_bytes());
+                    legacy.insert(key, []).expect("insert");
+                }
+            }
+            inner.postings.clear().expect("clear");
+        }
+        let store = EmbeddedStore::open(&dir, options, clock).expect("reopen");
+        for (query, ids) in filters.iter().zip(&expected) {
+            assert_eq!(&ids_matching(&store, query.clone()).await, ids, "{query:?}");
+        }
+        let inner = store.shared.current().expect("open");
+        assert!(!inner.db.keyspace_exists(LEGACY_TERMS));
+    }
+
+    /// Every page of `filters`, followed through `next`, `limit` at a time.
+    async fn all_pages(
+        store: &EmbeddedStore,
+        filters: &[(TermKind, String)],
+        ascending: bool,
+        limit: usize,
+    ) -> Vec<Uuid> {
+        let mut found = Vec::new();
+        let mut after = None;
+        loop {
+            let query = StatementQuery {
+                filters: filters.to_vec(),
+                ascending,
+                limit,
+                after,
+                ..StatementQuery::default()
+            };
+            let page = StatementStore::query(store, TenantId(3), &query)
+                .await
+                .expect("query");
+            found.extend(page.statements.iter().map(|s| s.id));
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return found,
+            }
+        }
+    }
+
+    /// Each opening begins an epoch: queries and their pages run across all of them, in both
+    /// orders, with one filter or two, and see each statement once.
+    #[tokio::test]
+    async fn queries_and_pages_run_across_epochs() {
+        let temp = tempfile::tempdir().expect("tempdir");
+        let dir = temp.path().join("store");
+        let options = EmbeddedOptions {
+            reserve_bytes: 0,
+            ..EmbeddedOptions::default()
+        };
+        let clock: Arc<dyn Clock> = Arc::new(crate::clock::SystemClock);
+        let mut written: Vec<(Uuid, Vec<(TermKind, String)>)> = Vec::new();
+        for round in 0..3u32 {
+            let store = EmbeddedStore::open(&dir, options, clock.clone()).expect("open");
+            let batch: Vec<NewStatement> = (round * 20..round * 20 + 20).map(prepared).collect();
+            written.extend(batch.iter().map(|s| (s.id, s.terms.0.clone())));
+            StatementStore::insert(&store, TenantId(3), batch)
+                .await
+                .expect("insert");
+        }
+        let store = EmbeddedStore::open(&dir, options, clock).expect("open");
+        assert_eq!(
+            store
+                .shared
+                .current()
+                .expect("open")
+                .epochs
+                .read()
+                .spans(0, u64::MAX)
+                .len(),
+            3
+        );
+        let learner = (
+            TermKind::Agent,
+            "mbox:mailto:learner0@example.com".to_owned(),
+        );
+        let verb = (TermKind::Verb, "http://example.com/verbs/v1".to_owned());
+        for filters in [
+            vec![learner.clone()],
+            vec![verb.clone()],
+            vec![learner, verb],
+        ] {
+            let expected: Vec<Uuid> = written
+                .iter()
+                .filter(|(_, terms)| filters.iter().all(|f| terms.contains(f)))
+                .map(|(id, _)| *id)
+                .collect();
+            assert!(expected.len() >= 2, "{filters:?}");
+            for limit in [1, 3, 100] {
+                assert_eq!(all_pages(&store, &filters, true, limit).await, expected);
+                let mut descending = expected.clone();
+                descending.reverse();
+                assert_eq!(all_pages(&store, &filters, false, limit).await, descending);
+            }
+        }
     }
 }
