@@ -827,29 +827,27 @@ mod tests {
         )
     }
 
-    async fn ids_matching(store: &EmbeddedStore, filters: Vec<(TermKind, String)>) -> Vec<Uuid> {
-        let query = StatementQuery {
-            filters,
-            limit: 1000,
-            ..StatementQuery::default()
-        };
-        let page = StatementStore::query(store, TenantId(3), &query)
-            .await
-            .expect("query");
-        page.statements.iter().map(|s| s.id).collect()
-    }
-
-    /// A data directory of the first layout (index entries tenant ‖ kind ‖ hash ‖ seq in
-    /// `terms`) answers the same queries once opened, and keeps no `terms`.
-    #[tokio::test]
-    async fn a_first_layout_index_is_converted_when_opened() {
+    /// A store directory to open and reopen, with its options and clock.
+    fn reopenable() -> (
+        tempfile::TempDir,
+        std::path::PathBuf,
+        EmbeddedOptions,
+        Arc<dyn Clock>,
+    ) {
         let temp = tempfile::tempdir().expect("tempdir");
         let dir = temp.path().join("store");
         let options = EmbeddedOptions {
             reserve_bytes: 0,
             ..EmbeddedOptions::default()
         };
-        let clock: Arc<dyn Clock> = Arc::new(crate::clock::SystemClock);
+        (temp, dir, options, Arc::new(crate::clock::SystemClock))
+    }
+
+    /// A data directory of the first layout (index entries tenant ‖ kind ‖ hash ‖ seq in
+    /// `terms`) answers the same queries once opened, and keeps no `terms`.
+    #[tokio::test]
+    async fn a_first_layout_index_is_converted_when_opened() {
+        let (_temp, dir, options, clock) = reopenable();
         let batch: Vec<NewStatement> = (0..60).map(prepared).collect();
         let filters: Vec<Vec<(TermKind, String)>> = batch[0]
             .terms
@@ -871,7 +869,7 @@ mod tests {
                 .await
                 .expect("insert");
             for query in &filters {
-                let ids = ids_matching(&store, query.clone()).await;
+                let ids = all_pages(&store, query, false, 1000).await;
                 assert!(!ids.is_empty(), "{query:?}");
                 expected.push(ids);
             }
@@ -896,7 +894,11 @@ mod tests {
         }
         let store = EmbeddedStore::open(&dir, options, clock).expect("reopen");
         for (query, ids) in filters.iter().zip(&expected) {
-            assert_eq!(&ids_matching(&store, query.clone()).await, ids, "{query:?}");
+            assert_eq!(
+                &all_pages(&store, query, false, 1000).await,
+                ids,
+                "{query:?}"
+            );
         }
         let inner = store.shared.current().expect("open");
         assert!(!inner.db.keyspace_exists(LEGACY_TERMS));
@@ -934,13 +936,7 @@ mod tests {
     /// orders, with one filter or two, and see each statement once.
     #[tokio::test]
     async fn queries_and_pages_run_across_epochs() {
-        let temp = tempfile::tempdir().expect("tempdir");
-        let dir = temp.path().join("store");
-        let options = EmbeddedOptions {
-            reserve_bytes: 0,
-            ..EmbeddedOptions::default()
-        };
-        let clock: Arc<dyn Clock> = Arc::new(crate::clock::SystemClock);
+        let (_temp, dir, options, clock) = reopenable();
         let mut written: Vec<(Uuid, Vec<(TermKind, String)>)> = Vec::new();
         for round in 0..3u32 {
             let store = EmbeddedStore::open(&dir, options, clock.clone()).expect("open");
