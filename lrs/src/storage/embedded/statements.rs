@@ -72,6 +72,15 @@ pub(super) fn legacy_posting(key: &[u8]) -> Result<[u8; POSTING_KEY_LEN], Storag
     ))
 }
 
+/// A range read forwards or backwards.
+fn in_order(range: fjall::Iter, ascending: bool) -> Box<dyn Iterator<Item = fjall::Guard>> {
+    if ascending {
+        Box::new(range)
+    } else {
+        Box::new(range.rev())
+    }
+}
+
 /// A decoded `statements` value.
 struct Record {
     voiding: bool,
@@ -525,14 +534,11 @@ impl Inner {
 
         match filters.first() {
             None => {
-                let range = self
-                    .statements
-                    .range(statement_key(tenant, low)..=statement_key(tenant, high));
-                let iter: Box<dyn Iterator<Item = fjall::Guard>> = if query.ascending {
-                    Box::new(range)
-                } else {
-                    Box::new(range.rev())
-                };
+                let iter = in_order(
+                    self.statements
+                        .range(statement_key(tenant, low)..=statement_key(tenant, high)),
+                    query.ascending,
+                );
                 // No filter: the epoch is not looked at.
                 for guard in iter {
                     let key = guard.key().map_err(map_err)?;
@@ -548,14 +554,12 @@ impl Inner {
                     spans.reverse();
                 }
                 'epochs: for (epoch, lo, hi) in spans {
-                    let range = self
-                        .postings
-                        .range(posting_key(epoch, &driver, lo)..=posting_key(epoch, &driver, hi));
-                    let iter: Box<dyn Iterator<Item = fjall::Guard>> = if query.ascending {
-                        Box::new(range)
-                    } else {
-                        Box::new(range.rev())
-                    };
+                    let iter = in_order(
+                        self.postings.range(
+                            posting_key(epoch, &driver, lo)..=posting_key(epoch, &driver, hi),
+                        ),
+                        query.ascending,
+                    );
                     for guard in iter {
                         let key = guard.key().map_err(map_err)?;
                         if !accept(epoch, read_u64(&key, POSTING_SEQ_AT)?, &mut page)? {
