@@ -273,16 +273,7 @@ async fn start_scorm_session(server: &Server, key: &str, secret: &str, name: &st
     assert_eq!(registered.status(), 201);
     let registration: Value = registered.json().await.unwrap();
     let launch = registration["launch"]["url"].as_str().unwrap();
-    let started: Value = http
-        .post(server.url(&format!("{launch}/api/navigate")))
-        .header("content-type", "text/plain")
-        .body(json!({"request": "start"}).to_string())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let started = server.start_attempt(&http, launch).await;
     let delivery = &started["delivery"];
     Learner {
         registration: registration["id"].as_str().unwrap().parse().unwrap(),

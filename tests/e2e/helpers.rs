@@ -193,6 +193,20 @@ impl Server {
         format!("{}{}", self.base, path)
     }
 
+    /// Starts the attempt behind a launch URL (`POST {launch}/api/navigate`, `start`) and
+    /// returns the player's answer: the delivery of the first SCO.
+    pub async fn start_attempt(&self, http: &reqwest::Client, launch: &str) -> Value {
+        http.post(self.url(&format!("{launch}/api/navigate")))
+            .header("content-type", "text/plain")
+            .body(json!({"request": "start"}).to_string())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     pub fn log(&self) -> String {
         self.log.lock().unwrap().join("\n")
     }

@@ -432,16 +432,7 @@ async fn every_class_of_bad_input_gets_its_exact_answer() {
         named: "nothing served".to_owned(),
     });
 
-    let started: Value = http
-        .post(server.url(&format!("{launch}/api/navigate")))
-        .header("content-type", "text/plain")
-        .body(json!({"request": "start"}).to_string())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let started = server.start_attempt(&http, &launch).await;
     let commit_url = started["delivery"]["commit_url"]
         .as_str()
         .unwrap()

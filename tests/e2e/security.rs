@@ -400,16 +400,7 @@ async fn every_html_page_carries_the_security_headers() {
     let registration: Value = registered.json().await.unwrap();
     let launch = registration["launch"]["url"].as_str().unwrap().to_owned();
     crate::helpers::remember_secret(&launch);
-    let started: Value = client
-        .post(server.url(&format!("{launch}/api/navigate")))
-        .header("content-type", "text/plain")
-        .body(json!({"request": "start"}).to_string())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let started = server.start_attempt(&client, &launch).await;
     let sco = started["delivery"]["url"].as_str().unwrap().to_owned();
     assert!(sco.ends_with(".html"), "{started}");
 
