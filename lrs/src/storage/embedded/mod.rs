@@ -36,6 +36,7 @@
 mod backup;
 mod documents;
 mod epochs;
+mod flusher;
 mod health;
 mod objects;
 mod registry;
@@ -92,7 +93,8 @@ impl Default for EmbeddedOptions {
     fn default() -> Self {
         EmbeddedOptions {
             fsync: false,
-            cache_bytes: 64 * 1024 * 1024,
+            // Blocks read by queries; the operating system's page cache holds the files too.
+            cache_bytes: 32 * 1024 * 1024,
             temporary: false,
             reserve_bytes: DEFAULT_RESERVE_BYTES,
         }
@@ -120,8 +122,6 @@ struct Shared {
 
 /// How often the recovery thread looks at the disk.
 const RECOVERY_POLL: Duration = Duration::from_millis(250);
-/// How long closing the store waits for its memtables to be flushed.
-const CLOSE_FLUSH_WAIT: Duration = Duration::from_secs(30);
 /// How long a reopen waits for operations in flight to let go of the failed database.
 const RECOVERY_DRAIN: Duration = Duration::from_secs(30);
 
@@ -154,6 +154,8 @@ struct Inner {
     last_consistent: AtomicU64,
     /// Every keyspace with the memtable size at which the store seals its memtable.
     memtables: Vec<(Keyspace, u64)>,
+    /// Flushes sealed memtables beside fjall's worker.
+    flusher: flusher::Flusher,
     /// Delete the data when closed: nothing to flush.
     temporary: bool,
 }
@@ -161,34 +163,26 @@ struct Inner {
 impl Drop for Inner {
     /// Flushes every memtable when the store closes, so that the next opening has no journal
     /// to replay (up to the journal bound, 64 MiB, which took most of a second). Skipped when a
-    /// write has failed or the reserve is not free: a flush that cannot finish would hold the
-    /// close up, and the journal keeps what the memtables held either way.
+    /// write has failed or the reserve is not free: the journal keeps what the memtables held
+    /// either way.
     fn drop(&mut self) {
+        // First, so that no keyspace handle outlives the database.
+        self.flusher.stop();
         if self.temporary || self.disk.failed() || self.disk.admit_write().is_err() {
             return;
         }
         let started = Instant::now();
         for (keyspace, _) in &self.memtables {
-            if keyspace.tree.active_memtable().size() == 0 {
-                continue;
-            }
-            if let Err(error) = keyspace.rotate_memtable() {
+            if keyspace.tree.active_memtable().size() > 0
+                && let Err(error) = keyspace.rotate_memtable()
+            {
                 tracing::warn!(%error, "sealing a memtable at close failed");
                 return;
             }
-        }
-        // A flush that fails stops fjall's worker: wait a bounded time, never for ever.
-        let deadline = started + CLOSE_FLUSH_WAIT;
-        while self
-            .memtables
-            .iter()
-            .any(|(keyspace, _)| keyspace.sealed_memtable_count() > 0)
-        {
-            if Instant::now() >= deadline {
-                tracing::warn!("memtables not flushed at close; the journal keeps them");
+            if let Err(error) = flusher::flush_sealed(keyspace) {
+                tracing::warn!(error = %error.message, "memtables not flushed at close; the journal keeps them");
                 return;
             }
-            std::thread::sleep(Duration::from_millis(10));
         }
         tracing::debug!(
             seconds = started.elapsed().as_secs_f64(),
@@ -206,11 +200,12 @@ struct WriteState {
 const FLAG_VOIDING: u8 = 1;
 /// The journal size at which fjall flushes the memtables that keep its oldest part alive.
 const JOURNAL_BYTES: u64 = 64 * 1024 * 1024;
-/// Memtable size of the `statements` keyspace (about 28,000 statements of 1 KB).
-const STATEMENTS_MEMTABLE_BYTES: u64 = 32 * 1024 * 1024;
-/// Memtable size of the `postings` and `ids` keyspaces (fjall's default; about 800,000
-/// entries).
-const INDEX_MEMTABLE_BYTES: u64 = 64 * 1024 * 1024;
+/// Memtable size of the `statements` keyspace (about 14,000 statements of 1 KB). A memtable
+/// stays in memory until the next seal after its flush (fjall keeps it for readers of older
+/// snapshots), so each keyspace holds about two of them at a time, more when seals are rare.
+const STATEMENTS_MEMTABLE_BYTES: u64 = 16 * 1024 * 1024;
+/// Memtable size of the `postings` and `ids` keyspaces (about 400,000 entries).
+const INDEX_MEMTABLE_BYTES: u64 = 32 * 1024 * 1024;
 /// fjall's background threads (flushes and compactions); see `Inner::open`.
 const BACKGROUND_WORKERS: usize = 1;
 /// Memtable size of the other keyspaces (fjall's default).
@@ -413,14 +408,22 @@ impl Inner {
                     ))
             })
             .map_err(map_err)?;
-        let index = |name: &str| {
-            db.keyspace(name, || {
+        let ids = db
+            .keyspace("ids", || {
                 KeyspaceCreateOptions::default().max_memtable_size(INDEX_MEMTABLE_BYTES)
             })
-            .map_err(map_err)
-        };
-        let ids = index("ids")?;
-        let postings = index("postings")?;
+            .map_err(map_err)?;
+        // Postings are only ever read by range, where a table's Bloom filter is never asked:
+        // without filters a flush or compaction hashes no key, and a compaction of the
+        // current epoch no longer holds every key's hash in memory until its table is written
+        // (64 MiB at the end of an epoch, the largest allocation of an ingest).
+        let postings = db
+            .keyspace("postings", || {
+                KeyspaceCreateOptions::default()
+                    .max_memtable_size(INDEX_MEMTABLE_BYTES)
+                    .filter_policy(fjall::config::FilterPolicy::disabled())
+            })
+            .map_err(map_err)?;
         let epoch_starts = open("epochs")?;
         if db.keyspace_exists(LEGACY_TERMS) {
             convert_legacy_terms(&db, &postings, &epoch_starts)?;
@@ -462,8 +465,17 @@ impl Inner {
             (records.clone(), OTHER_MEMTABLE_BYTES),
             (blobs.clone(), OTHER_MEMTABLE_BYTES),
         ];
+        let flusher = flusher::Flusher::start(
+            memtables
+                .iter()
+                .map(|(keyspace, _)| keyspace.clone())
+                .collect(),
+            disk.clone(),
+        )
+        .map_err(|e| io_error(&e))?;
         Ok(Inner {
             memtables,
+            flusher,
             temporary: options.temporary,
             disk,
             db,
@@ -521,19 +533,22 @@ impl Inner {
         Ok(())
     }
 
-    /// Seals (and queues for flushing) every memtable past its size, in the writer's thread.
-    /// fjall asks its background worker to do it, and that worker also compacts: behind a
-    /// long compaction the request waits, the memtable grows without bound, and so do the
-    /// journal and the next start-up's replay. Sealed here, a memtable is bounded, and when
-    /// flushes fall behind fjall holds writers back (four sealed memtables of a keyspace)
-    /// instead of letting memory grow.
+    /// Seals every memtable past its size, in the writer's thread, and has the flush thread
+    /// write it out. fjall asks its background worker to seal, and that worker also compacts:
+    /// behind a long compaction the request waits, the memtable grows without bound, and so
+    /// do the journal and the next start-up's replay.
     fn seal_full_memtables(&self) {
+        let mut sealed = false;
         for (keyspace, limit) in &self.memtables {
-            if keyspace.tree.active_memtable().size() > *limit
-                && let Err(error) = keyspace.rotate_memtable()
-            {
-                tracing::warn!(%error, "sealing a memtable failed");
+            if keyspace.tree.active_memtable().size() > *limit {
+                match keyspace.rotate_memtable() {
+                    Ok(rotated) => sealed |= rotated,
+                    Err(error) => tracing::warn!(%error, "sealing a memtable failed"),
+                }
             }
+        }
+        if sealed {
+            self.flusher.wake();
         }
     }
 
