@@ -129,19 +129,25 @@ mod tests {
     use fjall::{Database, KeyspaceCreateOptions};
     use std::time::Instant;
 
-    /// With no fjall worker at all, only the flush thread can turn a sealed memtable into a
-    /// table.
-    #[test]
-    fn sealed_memtables_are_flushed_by_the_stores_thread() {
+    /// A database with no fjall worker, one keyspace, and its disk.
+    fn without_workers() -> (tempfile::TempDir, Database, Keyspace, Arc<Disk>) {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = Database::builder(dir.path())
             .worker_threads_unchecked(0)
             .open()
-            .expect("works");
+            .expect("open");
         let keyspace = db
             .keyspace("items", KeyspaceCreateOptions::default)
-            .expect("works");
+            .expect("keyspace");
         let disk = Arc::new(Disk::new(dir.path(), 0));
+        (dir, db, keyspace, disk)
+    }
+
+    /// With no fjall worker at all, only the flush thread can turn a sealed memtable into a
+    /// table.
+    #[test]
+    fn sealed_memtables_are_flushed_by_the_stores_thread() {
+        let (_dir, _db, keyspace, disk) = without_workers();
         let flusher = Flusher::start(vec![keyspace.clone()], disk.clone()).expect("start");
         for round in 0..3u32 {
             for i in 0..1_000u32 {
@@ -170,17 +176,8 @@ mod tests {
     /// Stopping waits for the thread, so no keyspace handle outlives it.
     #[test]
     fn stopping_ends_the_thread() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let db = Database::builder(dir.path())
-            .worker_threads_unchecked(0)
-            .open()
-            .expect("works");
-        let keyspace = db
-            .keyspace("items", KeyspaceCreateOptions::default)
-            .expect("works");
-        let mut flusher =
-            Flusher::start(vec![keyspace.clone()], Arc::new(Disk::new(dir.path(), 0)))
-                .expect("start");
+        let (_dir, _db, keyspace, disk) = without_workers();
+        let mut flusher = Flusher::start(vec![keyspace.clone()], disk).expect("start");
         flusher.stop();
         assert!(flusher.thread.is_none());
         // Only this test's handle is left.
