@@ -68,6 +68,17 @@ impl Ledger {
         }
     }
 
+    /// An empty ledger for evidence derived from the rules at `versions`, as
+    /// [`Ledger::rule_versions`] gives them: for a ledger kept elsewhere and read back item by
+    /// item.
+    pub fn with_rule_versions(versions: BTreeMap<RuleId, u32>) -> Ledger {
+        Ledger {
+            rules: versions,
+            evidence: BTreeMap::new(),
+            retractions: BTreeMap::new(),
+        }
+    }
+
     /// Matches every statement, in any order, and applies the result: the pure function from
     /// statements and rules to a ledger. Also returns every [`Skip`], sorted.
     pub fn derive<'a>(
@@ -96,36 +107,12 @@ impl Ledger {
         match derivation {
             Derivation::Evidence { items, .. } => {
                 for item in items {
-                    if self.rules.get(&item.rule.id) != Some(&item.rule.version) {
-                        return Err(Error::conflict(
-                            "rule",
-                            "rule-version-mismatch",
-                            format!(
-                                "evidence from rule {} version {} does not belong in a ledger derived from {}",
-                                item.rule.id,
-                                item.rule.version,
-                                self.rules.get(&item.rule.id).map_or_else(
-                                    || "other rules".to_owned(),
-                                    |v| format!("version {v}")
-                                )
-                            ),
-                        ));
-                    }
+                    self.check_rule_version(item)?;
                 }
-                let mut added = 0;
-                for item in items {
-                    let slot = self
-                        .evidence
-                        .entry(item.person.clone())
-                        .or_default()
-                        .entry(item.capability.clone())
-                        .or_default();
-                    let key = (item.statement, item.rule.id.clone());
-                    if let std::collections::btree_map::Entry::Vacant(vacant) = slot.entry(key) {
-                        vacant.insert(item.clone());
-                        added += 1;
-                    }
-                }
+                let added = items
+                    .iter()
+                    .filter(|&item| self.insert(item.clone()))
+                    .count();
                 Ok(Applied {
                     added,
                     retracted: false,
@@ -147,6 +134,48 @@ impl Ledger {
                     retracted,
                 })
             }
+        }
+    }
+
+    /// Adds one evidence item: whether it is new. Idempotent, and refuses an item from a rule
+    /// version other than the ledger's, as [`Ledger::apply`] does.
+    pub fn add(&mut self, item: Evidence) -> Result<bool> {
+        self.check_rule_version(&item)?;
+        Ok(self.insert(item))
+    }
+
+    fn check_rule_version(&self, item: &Evidence) -> Result<()> {
+        if self.rules.get(&item.rule.id) == Some(&item.rule.version) {
+            return Ok(());
+        }
+        Err(Error::conflict(
+            "rule",
+            "rule-version-mismatch",
+            format!(
+                "evidence from rule {} version {} does not belong in a ledger derived from {}",
+                item.rule.id,
+                item.rule.version,
+                self.rules
+                    .get(&item.rule.id)
+                    .map_or_else(|| "other rules".to_owned(), |v| format!("version {v}"))
+            ),
+        ))
+    }
+
+    /// Inserts an item whose rule version is checked: whether it is new.
+    fn insert(&mut self, item: Evidence) -> bool {
+        let slot = self
+            .evidence
+            .entry(item.person.clone())
+            .or_default()
+            .entry(item.capability.clone())
+            .or_default();
+        match slot.entry((item.statement, item.rule.id.clone())) {
+            std::collections::btree_map::Entry::Vacant(vacant) => {
+                vacant.insert(item);
+                true
+            }
+            std::collections::btree_map::Entry::Occupied(_) => false,
         }
     }
 
@@ -253,13 +282,8 @@ impl TryFrom<LedgerRepr> for Ledger {
             retractions: BTreeMap::new(),
         };
         for (i, item) in repr.evidence.into_iter().enumerate() {
-            let statement = item.statement;
             ledger
-                .apply(&Derivation::Evidence {
-                    statement,
-                    items: vec![item],
-                    skipped: Vec::new(),
-                })
+                .add(item)
                 .map_err(|e| e.within(format!("evidence[{i}]")))?;
         }
         for retraction in repr.retractions {

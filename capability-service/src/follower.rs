@@ -129,14 +129,8 @@ pub async fn sync_tenant(
         None => (LedgerCursor::default(), None),
     };
     let mut dirty = false;
-    let serving_current = cursor
-        .serving
-        .as_ref()
-        .is_some_and(|g| g.derived_from == key);
-    let building_current = cursor
-        .building
-        .as_ref()
-        .is_some_and(|g| g.derived_from == key);
+    let serving_current = cursor.serving.as_ref().is_some_and(|g| g.is_current(&key));
+    let building_current = cursor.building.as_ref().is_some_and(|g| g.is_current(&key));
     if serving_current {
         // The model went back to what is served: a build for the other one is dropped.
         if let Some(dropped) = cursor.building.take() {
@@ -147,7 +141,7 @@ pub async fn sync_tenant(
         if let Some(dropped) = cursor.building.take() {
             retire(&mut cursor, dropped, now);
         }
-        cursor.building = Some(Generation::new(cursor.generations, key));
+        cursor.building = Some(Generation::new(cursor.generations, key, rules));
         cursor.generations += 1;
         dirty = true;
     }
@@ -249,8 +243,8 @@ async fn delete_retired(
     Ok(())
 }
 
-/// Matches a batch and merges it into the people's and retraction records: the evidence
-/// items new to the records, or `None` when another writer kept a record from this run.
+/// Matches a batch and adds it to the evidence and retraction records: the evidence items
+/// new to the records, or `None` when another writer kept a retraction from this run.
 async fn apply_batch(
     store: &LedgerStore<'_>,
     generation: &Generation,
@@ -273,13 +267,7 @@ async fn apply_batch(
     }
     let mut added = 0;
     for (person, items) in &people {
-        match store
-            .merge_evidence(generation, person, items, rules)
-            .await?
-        {
-            Some(n) => added += n,
-            None => return Ok(None),
-        }
+        added += store.add_evidence(generation, person, items).await?;
     }
     for retraction in &retractions {
         match store.merge_retraction(generation, retraction).await? {

@@ -1,24 +1,29 @@
 //! The evidence ledger of a tenant in records that stay small however large the tenant grows:
-//! a cursor record per tenant, one evidence record per person, one record per retraction.
+//! a cursor record per tenant, one record per evidence item, one record per retraction.
 //!
 //! Layout (kind, group, id), `P` a generation's prefix `g<number>-<derivation key[..16]>`:
 //! - [`KIND_LEDGER`], [`GROUP`], `cursor`: the [`LedgerCursor`] — the generation served to
 //!   reports, the generation being derived after a model change, and their stream positions.
-//! - [`KIND_EVIDENCE`], `P-p-<person hash>`, `evidence`: a [`PersonRecord`], the evidence about
-//!   one person. A partition per person, so no partition grows with the tenant.
+//! - [`KIND_EVIDENCE`], `P-p-<person hash>`, `<statement id>-<hash of capability and rule>`:
+//!   one [`Evidence`] item, written once and never rewritten. A partition per person, so
+//!   reading one person reads only that person's items, and a sync writes only what is new:
+//!   the cost of a statement does not grow with the evidence its person already has.
 //! - [`KIND_PEOPLE`], `P-people-<2 hex of the person hash>`, `<person hash>`: the person key,
 //!   an index of everyone with evidence (for whole-ledger reads), 256 partitions.
 //! - [`KIND_RETRACTION`], `P-r-<2 hex of the statement id>`, `<voided statement id>`: the
 //!   [`Retraction`] of a voided statement (xAPI Data §2.3.2), 256 partitions.
 //!
-//! Every write is a compare-and-set that merges into what is stored. The engine's ledger is two
-//! grow-only sets, so a merge retried after losing a race, or replayed after a crash, changes
-//! nothing that is already there.
+//! Every write is a compare-and-set. The engine's ledger is two grow-only sets, so a write
+//! retried after losing a race, or replayed after a crash, changes nothing already there.
+//!
+//! Generations of the first layout ([`Generation::layout`] 1) kept each person's whole ledger
+//! in one record (id `evidence`), rewritten by every sync that added to it. They are still
+//! read, and the follower derives a generation of the current layout to replace them.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use bytes::Bytes;
-use capability_engine::{Derivation, Evidence, Ledger, PersonKey, Retraction, RuleSet};
+use capability_engine::{Derivation, Evidence, Ledger, PersonKey, Retraction, RuleId, RuleSet};
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -35,7 +40,11 @@ pub const KIND_EVIDENCE: &str = "capability-evidence";
 pub const KIND_PEOPLE: &str = "capability-people";
 pub const KIND_RETRACTION: &str = "capability-retraction";
 pub const ID_CURSOR: &str = "cursor";
-const ID_EVIDENCE: &str = "evidence";
+/// The id of a person's whole-ledger record in generations of the first layout.
+const ID_FIRST_LAYOUT: &str = "evidence";
+
+/// The layout of the generations derived now: one record per evidence item.
+pub const LAYOUT: u32 = 2;
 
 /// Records read per `list` call.
 const PAGE: usize = 200;
@@ -79,25 +88,45 @@ pub struct Generation {
     /// its people and its cursor writes leaves items that its replay finds already there, so
     /// after such a crash this can be lower than the records hold.
     pub items: u64,
+    /// How its records are laid out (module documentation); 1 for generations stored before
+    /// the field was.
+    #[serde(default = "first_layout")]
+    pub layout: u32,
+    /// The version of each rule it is derived with (from layout 2; the first layout kept them
+    /// in every person's record).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rules: BTreeMap<RuleId, u32>,
 }
 
-/// The evidence about one person in one generation.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PersonRecord {
-    pub person: PersonKey,
+fn first_layout() -> u32 {
+    1
+}
+
+/// The evidence about one person in a generation of the first layout.
+#[derive(Debug, Clone, Deserialize)]
+struct FirstLayoutRecord {
     /// Only this person's evidence; retractions live in their own records.
-    pub ledger: Ledger,
+    ledger: Ledger,
 }
 
 impl Generation {
-    pub fn new(number: u64, derived_from: String) -> Generation {
+    /// A generation of the current layout, derived with `rules` under `derived_from`.
+    pub fn new(number: u64, derived_from: String, rules: &RuleSet) -> Generation {
         Generation {
             number,
             derived_from,
             cursor: None,
             statements: 0,
             items: 0,
+            layout: LAYOUT,
+            rules: rules.versions(),
         }
+    }
+
+    /// Whether it was derived under `derived_from` in the current layout: if not, the
+    /// follower derives a new one.
+    pub fn is_current(&self, derived_from: &str) -> bool {
+        self.derived_from == derived_from && self.layout == LAYOUT
     }
 
     /// The prefix of this generation's record groups: a new generation never shares a
@@ -150,57 +179,27 @@ impl LedgerStore<'_> {
             .await?)
     }
 
-    /// Merges `items` (all about `person`, derived with `rules`) into the person's record:
-    /// the number of items new to it, or `None` when other writers kept winning the race.
-    pub async fn merge_evidence(
+    /// Adds `items` (all about `person`) to `generation`, one record each: how many were new.
+    /// An item already stored, by a replay or by another server, is left as it is.
+    pub async fn add_evidence(
         &self,
         generation: &Generation,
         person: &PersonKey,
         items: &[Evidence],
-        rules: &RuleSet,
-    ) -> Result<Option<usize>, ServiceError> {
+    ) -> Result<usize, ServiceError> {
         let prefix = generation.prefix();
         let hash = person_hash(person);
+        // Indexed before the first item: an index entry without evidence is passed over by
+        // readers, evidence without an entry would be lost to them.
+        self.index(&prefix, person, &hash).await?;
         let group = format!("{prefix}-p-{hash}");
-        for _ in 0..ATTEMPTS {
-            let found = self
-                .records
-                .get(self.tenant, KIND_EVIDENCE, &group, ID_EVIDENCE)
-                .await?;
-            let (mut record, expect) = match found {
-                Some(stored) => {
-                    let record: PersonRecord = decode(&stored.value, "person evidence")?;
-                    (record, Expect::Version(stored.version))
-                }
-                None => {
-                    // Indexed before the first write: an index entry without evidence is
-                    // passed over by readers, evidence without an entry would be lost to them.
-                    self.index(&prefix, person, &hash).await?;
-                    let record = PersonRecord {
-                        person: person.clone(),
-                        ledger: Ledger::new(rules),
-                    };
-                    (record, Expect::Absent)
-                }
-            };
-            let mut added = 0;
-            for item in items {
-                let applied = record
-                    .ledger
-                    .apply(&Derivation::Evidence {
-                        statement: item.statement,
-                        items: vec![item.clone()],
-                        skipped: Vec::new(),
-                    })
-                    .map_err(|e| {
-                        ServiceError::internal(format!(
-                            "evidence refused by a person's ledger: {e}"
-                        ))
-                    })?;
-                added += applied.added;
-            }
-            if added == 0 {
-                return Ok(Some(0));
+        let mut added = 0;
+        for item in items {
+            if generation.rules.get(&item.rule.id) != Some(&item.rule.version) {
+                return Err(ServiceError::internal(format!(
+                    "evidence from rule {} version {} does not belong in generation {}",
+                    item.rule.id, item.rule.version, generation.number
+                )));
             }
             let written = self
                 .records
@@ -208,16 +207,14 @@ impl LedgerStore<'_> {
                     self.tenant,
                     KIND_EVIDENCE,
                     &group,
-                    ID_EVIDENCE,
-                    encode(&record)?,
-                    expect,
+                    &item_id(item),
+                    encode(item)?,
+                    Expect::Absent,
                 )
                 .await?;
-            if written.is_some() {
-                return Ok(Some(added));
-            }
+            added += usize::from(written.is_some());
         }
-        Ok(None)
+        Ok(added)
     }
 
     /// Records a retraction: whether it is new, or `None` when other writers kept winning.
@@ -264,7 +261,8 @@ impl LedgerStore<'_> {
     }
 
     /// The ledger of `people` in `generation`: their evidence and the retractions of its
-    /// statements. `rules` only shapes the ledger when none of them has evidence.
+    /// statements. `rules` only shapes the ledger of a first-layout generation when none of
+    /// them has evidence.
     pub async fn ledger_of(
         &self,
         generation: &Generation,
@@ -272,24 +270,39 @@ impl LedgerStore<'_> {
         rules: &RuleSet,
     ) -> Result<Ledger, ServiceError> {
         let prefix = generation.prefix();
-        let mut ledger: Option<Ledger> = None;
+        let mut ledger = (generation.layout >= LAYOUT)
+            .then(|| Ledger::with_rule_versions(generation.rules.clone()));
         let mut seen = BTreeSet::new();
         for person in people {
             if !seen.insert(*person) {
                 continue;
             }
             let group = format!("{prefix}-p-{}", person_hash(person));
-            let Some(stored) = self
-                .records
-                .get(self.tenant, KIND_EVIDENCE, &group, ID_EVIDENCE)
-                .await?
-            else {
-                continue;
-            };
-            let record: PersonRecord = decode(&stored.value, "person evidence")?;
             match ledger.as_mut() {
-                None => ledger = Some(record.ledger),
-                Some(into) => merge(into, &record.ledger)?,
+                Some(into) if generation.layout >= LAYOUT => {
+                    for (_, item) in self
+                        .list::<Evidence>(KIND_EVIDENCE, &group, "evidence")
+                        .await?
+                    {
+                        into.add(item).map_err(|e| {
+                            ServiceError::internal(format!("stored evidence refused: {e}"))
+                        })?;
+                    }
+                }
+                _ => {
+                    let Some(stored) = self
+                        .records
+                        .get(self.tenant, KIND_EVIDENCE, &group, ID_FIRST_LAYOUT)
+                        .await?
+                    else {
+                        continue;
+                    };
+                    let record: FirstLayoutRecord = decode(&stored.value, "person evidence")?;
+                    match ledger.as_mut() {
+                        None => ledger = Some(record.ledger),
+                        Some(into) => merge(into, &record.ledger)?,
+                    }
+                }
             }
         }
         let mut ledger = ledger.unwrap_or_else(|| Ledger::new(rules));
@@ -374,22 +387,34 @@ impl LedgerStore<'_> {
                 }
                 for (hash, indexed) in page {
                     let group = format!("{prefix}-p-{hash}");
-                    let evidence = self
-                        .records
-                        .get(self.tenant, KIND_EVIDENCE, &group, ID_EVIDENCE)
-                        .await?;
-                    if let Some(evidence) = evidence {
-                        let gone = self
+                    // Every record of the person's group, whatever the layout.
+                    loop {
+                        if deleted >= budget {
+                            return Ok((deleted, false));
+                        }
+                        let items = self
                             .records
-                            .delete(
+                            .list(
                                 self.tenant,
                                 KIND_EVIDENCE,
                                 &group,
-                                ID_EVIDENCE,
-                                evidence.version,
+                                None,
+                                PAGE.min(budget - deleted),
                             )
                             .await?;
-                        deleted += usize::from(gone);
+                        if items.is_empty() {
+                            break;
+                        }
+                        for (id, item) in items {
+                            let gone = self
+                                .records
+                                .delete(self.tenant, KIND_EVIDENCE, &group, &id, item.version)
+                                .await?;
+                            deleted += usize::from(gone);
+                        }
+                    }
+                    if deleted >= budget {
+                        return Ok((deleted, false));
                     }
                     // The index entry last, so an interrupted pass finds the person again.
                     self.records
@@ -439,7 +464,15 @@ impl LedgerStore<'_> {
         hash: &str,
     ) -> Result<(), ServiceError> {
         let group = format!("{prefix}-people-{}", &hash[..2]);
-        // Absent or already there: either way the person is indexed.
+        if self
+            .records
+            .get(self.tenant, KIND_PEOPLE, &group, hash)
+            .await?
+            .is_some()
+        {
+            return Ok(());
+        }
+        // Absent or written meanwhile: either way the person is indexed.
         self.records
             .put(
                 self.tenant,
@@ -505,9 +538,20 @@ fn apply_retraction(ledger: &mut Ledger, retraction: Retraction) -> Result<(), S
 }
 
 /// A fixed-length name for a person key (keys hold mail addresses and IRIs of any length).
-fn person_hash(person: &PersonKey) -> String {
+pub(crate) fn person_hash(person: &PersonKey) -> String {
     let digest = Sha256::digest(person.as_str().as_bytes());
     hex::encode(&digest[..16])
+}
+
+/// An item's record id within its person's group: its statement, then a hash of its
+/// capability and rule (ids of any length and alphabet), which with the person make up the
+/// ledger's key of an item.
+fn item_id(item: &Evidence) -> String {
+    let mut hash = Sha256::new();
+    hash.update(item.capability.as_str().as_bytes());
+    hash.update([0]);
+    hash.update(item.rule.id.as_str().as_bytes());
+    format!("{}-{}", item.statement, hex::encode(&hash.finalize()[..8]))
 }
 
 fn retraction_group(prefix: &str, statement: &Uuid) -> String {

@@ -31,8 +31,10 @@ pub(crate) struct MemoryRecords {
     refuse_ledger: Mutex<bool>,
     /// Writes of the ledger cursor fail from now on, as if the server crashed right before.
     fail_cursor: Mutex<bool>,
-    /// Reads of person evidence records so far.
+    /// Reads of person evidence records so far (gets and list pages).
     evidence_reads: Mutex<usize>,
+    /// Writes that replaced an evidence record already stored.
+    evidence_rewrites: Mutex<usize>,
 }
 
 #[async_trait]
@@ -65,6 +67,9 @@ impl Records for MemoryRecords {
         }
         if kind == follower::KIND_LEDGER && *self.fail_cursor.lock().unwrap() {
             return Err(PortError::Unavailable("the server stopped".to_owned()));
+        }
+        if kind == ledger_store::KIND_EVIDENCE && matches!(expect, Expect::Version(_)) {
+            *self.evidence_rewrites.lock().unwrap() += 1;
         }
         let key = (t, kind.to_owned(), group.to_owned(), id.to_owned());
         let mut map = self.map.lock().unwrap();
@@ -103,6 +108,9 @@ impl Records for MemoryRecords {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<(String, Record)>, PortError> {
+        if kind == ledger_store::KIND_EVIDENCE {
+            *self.evidence_reads.lock().unwrap() += 1;
+        }
         let map = self.map.lock().unwrap();
         Ok(map
             .iter()
@@ -355,6 +363,9 @@ async fn statements_arriving_in_small_batches_give_the_same_ledger() {
         assert_eq!(status, StatusCode::OK);
     }
     assert_eq!(h.stored_ledger().await, h.org.ledger());
+    // Each evidence item is a record written once: what a sync writes grows with the new
+    // evidence, not with what a person already has.
+    assert_eq!(*h.records.evidence_rewrites.lock().unwrap(), 0);
 }
 
 #[tokio::test]
@@ -1150,4 +1161,132 @@ async fn the_model_is_built_again_only_when_its_records_change() {
     // Another tenant's model is its own.
     let other = h.service.model(B).await.unwrap();
     assert!(other.rules.is_none());
+}
+
+/// Stores the fixture's ledger as the first layout did: one record per person holding that
+/// person's whole ledger, the people index, the retractions, and a cursor without a layout.
+async fn store_first_layout_generation(h: &Harness) -> ledger_store::Generation {
+    let model = crate::model::ModelStore {
+        records: h.records.as_ref(),
+        tenant: A,
+    }
+    .model()
+    .await
+    .unwrap();
+    let key = model.derivation_key().unwrap();
+    let rules = model.rules.clone().unwrap();
+    let ledger = h.org.ledger();
+    let prefix = format!("g0-{}", &key[..16]);
+    for person in ledger.people() {
+        let mut own = Ledger::new(&rules);
+        for entry in ledger.entries().filter(|e| &e.evidence.person == person) {
+            own.add(entry.evidence.clone()).unwrap();
+        }
+        let hash = ledger_store::person_hash(person);
+        let record = json!({"person": person, "ledger": own});
+        let (kind, group) = (ledger_store::KIND_EVIDENCE, format!("{prefix}-p-{hash}"));
+        let value = Bytes::from(record.to_string());
+        h.records
+            .put(A, kind, &group, "evidence", value, Expect::Absent)
+            .await
+            .unwrap()
+            .unwrap();
+        let group = format!("{prefix}-people-{}", &hash[..2]);
+        let value = Bytes::from(serde_json::to_vec(person).unwrap());
+        h.records
+            .put(
+                A,
+                ledger_store::KIND_PEOPLE,
+                &group,
+                &hash,
+                value,
+                Expect::Absent,
+            )
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    for retraction in ledger.retractions() {
+        let group = format!("{prefix}-r-{:02x}", retraction.target.as_bytes()[0]);
+        let value = Bytes::from(serde_json::to_vec(retraction).unwrap());
+        let id = retraction.target.to_string();
+        h.records
+            .put(
+                A,
+                ledger_store::KIND_RETRACTION,
+                &group,
+                &id,
+                value,
+                Expect::Absent,
+            )
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let n = h.org.statements.len();
+    let cursor = json!({
+        "serving": {"number": 0, "derived_from": key, "cursor": n.to_string(), "statements": n, "items": ledger.len()},
+        "building": null,
+        "generations": 1
+    });
+    let value = Bytes::from(cursor.to_string());
+    h.records
+        .put(
+            A,
+            follower::KIND_LEDGER,
+            crate::model::GROUP,
+            ledger_store::ID_CURSOR,
+            value,
+            Expect::Absent,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let (cursor, _) = h.store().cursor().await.unwrap().unwrap();
+    cursor.serving.unwrap()
+}
+
+#[tokio::test]
+async fn a_generation_of_the_first_layout_is_served_until_a_new_one_replaces_it() {
+    let h = harness();
+    h.put_model().await;
+    let old = store_first_layout_generation(&h).await;
+    assert_eq!(old.layout, 1);
+    let assignment = h.org.assignments.iter().next().unwrap().clone();
+    let gap_path = format!(
+        "/capabilities/roles/{}/gap?agent={}",
+        assignment.role,
+        encode(assignment.person.as_str())
+    );
+    let ledger = h.org.ledger();
+    let expected = h
+        .org
+        .reports(&ledger)
+        .gap_report(&assignment.person, &assignment.role, h.org.as_of)
+        .unwrap();
+    let expected = serde_json::to_value(&expected).unwrap();
+    let (status, served) = h.call("GET", &gap_path, READER_A, None).await;
+    assert_eq!(status, StatusCode::OK, "{served}");
+    assert_eq!(served, expected, "read from the first layout");
+    assert_eq!(h.stored_ledger().await, ledger);
+
+    // The same rules, but records of the first layout: derived again, into the current one.
+    let (_, report) = h.call("POST", "/capabilities/sync", ADMIN_A, None).await;
+    assert_eq!(report["rederived"], json!(true), "{report}");
+    assert_eq!(report["evidence_added"], json!(ledger.len()), "{report}");
+    let (cursor, _) = h.store().cursor().await.unwrap().unwrap();
+    let new = cursor.serving.clone().unwrap();
+    assert_eq!(new.layout, ledger_store::LAYOUT);
+    assert_eq!(cursor.retired[0].generation, old);
+    assert_eq!(h.stored_ledger().await, ledger);
+    let (_, served) = h.call("GET", &gap_path, READER_A, None).await;
+    assert_eq!(served, expected, "read from the current layout");
+
+    // Nothing more to derive; the old records go after the grace period.
+    let (_, again) = h.call("POST", "/capabilities/sync", ADMIN_A, None).await;
+    assert_eq!(again["rederived"], json!(false), "{again}");
+    *h.now.lock().unwrap() += follower::RETIRED_GRACE + chrono::TimeDelta::seconds(1);
+    h.call("POST", "/capabilities/sync", ADMIN_A, None).await;
+    assert_eq!(h.records.ledger_records_under(&old.prefix()), 0);
+    assert_eq!(h.stored_ledger().await, ledger);
 }
