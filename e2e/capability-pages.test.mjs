@@ -75,7 +75,7 @@ function assertCellsMatch(cells, map) {
       );
       const shown = Number(/confidence ([0-9.]+)/.exec(drawn.title)[1]);
       assert.ok(Math.abs(shown - json.confidence) <= 0.005, `tooltip confidence ${shown} vs ${json.confidence}`);
-      const last = json.assessment.last_evidence_at;
+      const last = json.last_evidence_at;
       assert.ok(
         drawn.title.includes(`last evidence ${last === null ? 'none' : last.slice(0, 10)}`),
         `tooltip last evidence: ${drawn.title}`,

@@ -14,8 +14,8 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use capability_engine::report::{Progression, Span};
 use capability_engine::{
-    Assessment, CapabilityId, Days, Evaluator, GapReport, Heatmap, Ledger, PersonKey, Reports,
-    RoleId, RuleSet, StaleReport, Team,
+    Assessment, CapabilityId, Days, Evaluator, GapReport, HeatCell, Heatmap, Ledger, Level,
+    PersonKey, Reports, RoleId, RuleSet, StaleReport, Team,
 };
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -287,6 +287,73 @@ fn reports<'a>(model: &'a Model, ledger: &'a Ledger) -> Reports<'a> {
     )
 }
 
+/// A heatmap as the JSON API serves it. Each cell carries its figures; the assessment behind
+/// them (its explanation, some 3 KB a cell) only when `explain=true` asks for it: a gap or
+/// person report explains one person, and a heatmap of hundreds of people with every
+/// explanation runs to megabytes.
+#[derive(Serialize)]
+struct HeatmapJson<'a> {
+    as_of: DateTime<Utc>,
+    team: &'a Team,
+    people: &'a [PersonKey],
+    capabilities: &'a [CapabilityId],
+    cells: Vec<Vec<CellJson<'a>>>,
+}
+
+#[derive(Serialize)]
+struct CellJson<'a> {
+    level: Option<Level>,
+    evidence_level: Option<Level>,
+    required: Option<Level>,
+    gap: Option<i16>,
+    confidence: f64,
+    stale: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    assessment: Option<&'a Assessment>,
+    /// Without the assessment, its date of the newest counted evidence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_evidence_at: Option<Option<DateTime<Utc>>>,
+}
+
+impl<'a> HeatmapJson<'a> {
+    fn new(map: &'a Heatmap, explain: bool) -> HeatmapJson<'a> {
+        let cell = |c: &'a HeatCell| CellJson {
+            level: c.level,
+            evidence_level: c.evidence_level,
+            required: c.required,
+            gap: c.gap,
+            confidence: c.confidence,
+            stale: c.stale,
+            assessment: explain.then_some(&c.assessment),
+            last_evidence_at: (!explain).then_some(c.assessment.last_evidence_at),
+        };
+        HeatmapJson {
+            as_of: map.as_of,
+            team: &map.team,
+            people: &map.people,
+            capabilities: &map.capabilities,
+            cells: map
+                .cells
+                .iter()
+                .map(|row| row.iter().map(cell).collect())
+                .collect(),
+        }
+    }
+}
+
+/// `explain`: `true` to have each heatmap cell carry its assessment, `false` (the default).
+fn explain(params: &HashMap<String, String>) -> Result<bool, ServiceError> {
+    match params.get("explain").map(String::as_str) {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(other) => Err(ServiceError::invalid(
+            "explain",
+            "boolean",
+            format!("explain is true or false, not {other}"),
+        )),
+    }
+}
+
 /// `format`: `json` (the default) or `csv`.
 pub(crate) fn format(params: &HashMap<String, String>) -> Result<Format, ServiceError> {
     match params.get("format").map(String::as_str) {
@@ -421,9 +488,10 @@ pub(crate) async fn heatmap(
     let format = format(&params)?;
     let as_of = as_of(&service, &params)?;
     let role = role_id(id)?;
+    let explain = explain(&params)?;
     let map = service.heatmap(caller.tenant, &role, as_of).await?;
     Ok(match format {
-        Format::Json => Json(map).into_response(),
+        Format::Json => Json(HeatmapJson::new(&map, explain)).into_response(),
         Format::Csv => Csv::heatmap(&map).into_response(),
     })
 }
@@ -461,11 +529,12 @@ pub(crate) async fn manager_heatmap(
     let format = format(&params)?;
     let manager = person_named(&params, "manager")?;
     let as_of = as_of(&service, &params)?;
+    let explain = explain(&params)?;
     let map = service
         .manager_heatmap(caller.tenant, &manager, as_of)
         .await?;
     Ok(match format {
-        Format::Json => Json(map).into_response(),
+        Format::Json => Json(HeatmapJson::new(&map, explain)).into_response(),
         Format::Csv => Csv::heatmap(&map).into_response(),
     })
 }

@@ -429,7 +429,10 @@ async fn reports_match_the_engine_for_a_persona() {
     assert_eq!(status, StatusCode::OK, "{gap}");
     assert_eq!(gap, serde_json::to_value(&expected).unwrap());
 
-    let path = format!("/capabilities/roles/{}/heatmap", assignment.role);
+    let path = format!(
+        "/capabilities/roles/{}/heatmap?explain=true",
+        assignment.role
+    );
     let (status, map) = h.call("GET", &path, READER_A, None).await;
     assert_eq!(status, StatusCode::OK, "{map}");
     let team = capability_engine::Team::Role {
@@ -472,6 +475,16 @@ async fn errors_name_the_field_and_the_rule() {
     assert!(
         error["rule"].is_string() && error["message"].is_string(),
         "{error}"
+    );
+
+    // A heatmap asked to explain with something other than true or false.
+    let role = h.org.roles.iter().next().unwrap().id().clone();
+    let path_map = format!("/capabilities/roles/{role}/heatmap?explain=yes");
+    let (status, error) = h.call("GET", &path_map, READER_A, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+    assert_eq!(
+        (error["path"].clone(), error["rule"].clone()),
+        (json!("explain"), json!("boolean"))
     );
 
     // Path and body disagree.
@@ -1121,10 +1134,26 @@ async fn two_thousand_people_sync_and_report_as_the_engine_does() {
         let team = capability_engine::Team::Role {
             role: role.id().clone(),
         };
-        assert_eq!(
-            map,
-            serde_json::to_value(reports.heatmap(&team, h.org.as_of).unwrap()).unwrap()
-        );
+        let expected = serde_json::to_value(reports.heatmap(&team, h.org.as_of).unwrap()).unwrap();
+        // Asked to explain, every cell carries the engine's assessment whole.
+        let (status, explained) = h
+            .call("GET", &format!("{path}?explain=true"), READER_A, None)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(explained, expected);
+        // By default the cells carry the figures only: the heatmap without the explanations.
+        let mut compact = expected.clone();
+        for row in compact["cells"].as_array_mut().unwrap() {
+            for cell in row.as_array_mut().unwrap() {
+                let last = cell["assessment"]["last_evidence_at"].clone();
+                let cell = cell.as_object_mut().unwrap();
+                cell.remove("assessment");
+                cell.insert("last_evidence_at".to_owned(), last);
+            }
+        }
+        assert_eq!(map, compact);
+        let (small, whole) = (map.to_string().len(), explained.to_string().len());
+        assert!(small * 10 < whole, "{small} bytes against {whole}");
     }
     for person in h.org.people.iter().step_by(97) {
         let path = format!(

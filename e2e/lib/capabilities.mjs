@@ -32,7 +32,7 @@ export const MAX_KEY = 'mbox:mailto:max@acme.example';
 export function cellStatus(cell) {
   if (cell.required === null || cell.gap === null) return 'not-required';
   if (cell.gap <= 0) return 'met';
-  if (cell.assessment.last_evidence_at === null) return 'no-evidence';
+  if (cell.last_evidence_at === null) return 'no-evidence';
   return 'below';
 }
 

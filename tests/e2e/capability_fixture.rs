@@ -203,14 +203,15 @@ async fn the_fixture_organisation_over_http() {
     assert_eq!(combined["roles"], serde_json::json!(["team-lead"]));
     expected::check_report(&combined, &bo, &statement_id);
 
-    // Every role's heatmap: the personas' cells by hand, the whole map as the engine has it.
+    // Every role's heatmap, explained: the personas' cells by hand, the whole map as the engine
+    // has it.
     let reports = org.reports(&ledger);
     let heatmaps = expected::heatmaps();
     assert_eq!(heatmaps.len(), 5);
     for want in &heatmaps {
         let map = client
             .get(&format!(
-                "/capabilities/roles/{}/heatmap?as_of={when}",
+                "/capabilities/roles/{}/heatmap?as_of={when}&explain=true",
                 want.role
             ))
             .await;

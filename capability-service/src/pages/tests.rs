@@ -514,7 +514,7 @@ async fn a_managers_heatmap_is_the_engines_heatmap_of_their_reports() {
         .unwrap();
 
     let path = format!(
-        "/capabilities/managers/heatmap?manager={}",
+        "/capabilities/managers/heatmap?manager={}&explain=true",
         encode(fixture::MAX_MANAGER)
     );
     let answer = h.get(&path).await;
