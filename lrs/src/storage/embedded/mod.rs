@@ -83,7 +83,15 @@ pub struct EmbeddedOptions {
     /// with [`StorageErrorKind::Full`] before anything is written, so that the journal,
     /// flushes and compactions keep room to finish.
     pub reserve_bytes: u64,
+    /// The memtables' bytes, every keyspace together, past which the largest is sealed (each
+    /// is also sealed at its own size): what unflushed writes may hold in memory, however
+    /// they are spread over the keyspaces.
+    pub write_buffer_bytes: u64,
 }
+
+/// The default of [`EmbeddedOptions::write_buffer_bytes`]: room for the three keyspaces every
+/// statement writes (16 + 32 + 32 MiB) and a little for the others.
+pub const DEFAULT_WRITE_BUFFER_BYTES: u64 = 96 * 1024 * 1024;
 
 /// The default of [`EmbeddedOptions::reserve_bytes`]: room for every memtable to flush and a
 /// compaction of the first levels to finish.
@@ -96,6 +104,7 @@ impl Default for EmbeddedOptions {
             cache_bytes: 64 * 1024 * 1024,
             temporary: false,
             reserve_bytes: DEFAULT_RESERVE_BYTES,
+            write_buffer_bytes: DEFAULT_WRITE_BUFFER_BYTES,
         }
     }
 }
@@ -153,6 +162,8 @@ struct Inner {
     last_consistent: AtomicU64,
     /// Every keyspace with the memtable size at which the store seals its memtable.
     memtables: Vec<(Keyspace, u64)>,
+    /// See [`EmbeddedOptions::write_buffer_bytes`].
+    write_buffer_bytes: u64,
     /// Flushes sealed memtables beside fjall's worker.
     flusher: flusher::Flusher,
     /// Delete the data when closed: nothing to flush.
@@ -207,8 +218,9 @@ const STATEMENTS_MEMTABLE_BYTES: u64 = 16 * 1024 * 1024;
 const INDEX_MEMTABLE_BYTES: u64 = 32 * 1024 * 1024;
 /// fjall's background threads (flushes and compactions); see `Inner::open`.
 const BACKGROUND_WORKERS: usize = 1;
-/// Memtable size of the other keyspaces (fjall's default).
-const OTHER_MEMTABLE_BYTES: u64 = 64 * 1024 * 1024;
+/// Memtable size of the other keyspaces: written far less than the three above, so a
+/// memtable of theirs would otherwise sit in memory for long, up to fjall's default of 64 MiB.
+const OTHER_MEMTABLE_BYTES: u64 = 16 * 1024 * 1024;
 const HASH_LEN: usize = 16;
 
 impl EmbeddedStore {
@@ -480,6 +492,7 @@ impl Inner {
         .map_err(|e| io_error(&e))?;
         Ok(Inner {
             memtables,
+            write_buffer_bytes: options.write_buffer_bytes,
             flusher,
             temporary: options.temporary,
             disk,
@@ -543,13 +556,16 @@ impl Inner {
     /// behind a long compaction the request waits, the memtable grows without bound, and so
     /// do the journal and the next start-up's replay.
     fn seal_full_memtables(&self) {
+        let sizes: Vec<(u64, u64)> = self
+            .memtables
+            .iter()
+            .map(|(keyspace, limit)| (keyspace.tree.active_memtable().size(), *limit))
+            .collect();
         let mut sealed = false;
-        for (keyspace, limit) in &self.memtables {
-            if keyspace.tree.active_memtable().size() > *limit {
-                match keyspace.rotate_memtable() {
-                    Ok(rotated) => sealed |= rotated,
-                    Err(error) => tracing::warn!(%error, "sealing a memtable failed"),
-                }
+        for i in memtables_to_seal(&sizes, self.write_buffer_bytes) {
+            match self.memtables[i].0.rotate_memtable() {
+                Ok(rotated) => sealed |= rotated,
+                Err(error) => tracing::warn!(%error, "sealing a memtable failed"),
             }
         }
         if sealed {
@@ -571,6 +587,29 @@ impl Inner {
     fn write_failed(&self, error: fjall::Error) -> StorageError {
         self.disk.fail(map_err(error))
     }
+}
+
+/// Which memtables to seal, given each one's `(size, limit)`: every one past its limit, then,
+/// while the rest together are past `budget`, the largest of them.
+fn memtables_to_seal(sizes: &[(u64, u64)], budget: u64) -> Vec<usize> {
+    let mut seal: Vec<usize> = (0..sizes.len())
+        .filter(|&i| sizes[i].0 > sizes[i].1)
+        .collect();
+    let mut kept: u64 = (0..sizes.len())
+        .filter(|i| !seal.contains(i))
+        .map(|i| sizes[i].0)
+        .sum();
+    while kept > budget {
+        let Some(largest) = (0..sizes.len())
+            .filter(|i| !seal.contains(i) && sizes[*i].0 > 0)
+            .max_by_key(|&i| sizes[i].0)
+        else {
+            break;
+        };
+        seal.push(largest);
+        kept -= sizes[largest].0;
+    }
+    seal
 }
 
 /// The index keyspace of the first layout.
@@ -677,4 +716,89 @@ fn seq_to_time(seq: u64) -> DateTime<Utc> {
 
 fn time_to_seq(time: DateTime<Utc>) -> u64 {
     u64::try_from(time.timestamp_micros()).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::SystemClock;
+    use crate::storage::{Expect, RecordKey, RecordStore, TenantId};
+
+    const MIB: u64 = 1024 * 1024;
+
+    #[test]
+    fn memtables_past_their_size_are_sealed() {
+        let sizes = [(17 * MIB, 16 * MIB), (10 * MIB, 32 * MIB), (0, 16 * MIB)];
+        assert_eq!(memtables_to_seal(&sizes, 96 * MIB), vec![0]);
+        assert!(memtables_to_seal(&[(16 * MIB, 16 * MIB)], 96 * MIB).is_empty());
+    }
+
+    #[test]
+    fn past_the_budget_the_largest_are_sealed_until_the_rest_fit() {
+        // 15 + 30 + 31 + 15 = 91 MiB, each under its size: over a budget of 50 the two
+        // largest go (31, then 30: 30 MiB left), over 64 only the largest (60 left).
+        let sizes = [
+            (15 * MIB, 16 * MIB),
+            (30 * MIB, 32 * MIB),
+            (31 * MIB, 32 * MIB),
+            (15 * MIB, 16 * MIB),
+        ];
+        assert_eq!(memtables_to_seal(&sizes, 50 * MIB), vec![2, 1]);
+        assert_eq!(memtables_to_seal(&sizes, 64 * MIB), vec![2]);
+        assert!(memtables_to_seal(&sizes, 91 * MIB).is_empty());
+        // One past its own size counts as sealed already.
+        let sizes = [
+            (40 * MIB, 32 * MIB),
+            (30 * MIB, 32 * MIB),
+            (5 * MIB, 16 * MIB),
+        ];
+        assert_eq!(memtables_to_seal(&sizes, 32 * MIB), vec![0, 1]);
+        assert_eq!(memtables_to_seal(&sizes, 35 * MIB), vec![0]);
+        // Empty memtables are never sealed, whatever the budget.
+        assert!(memtables_to_seal(&[(0, 16 * MIB), (0, 16 * MIB)], 0).is_empty());
+    }
+
+    /// Records written far below the records memtable's own size, but past the store's
+    /// write buffer: the memtable is sealed at the budget and flushed, and memory stays
+    /// bounded by the budget rather than by the memtable sizes.
+    #[tokio::test]
+    async fn the_write_buffer_bounds_every_memtable_together() {
+        let temp = tempfile::tempdir().expect("tempdir");
+        let options = EmbeddedOptions {
+            reserve_bytes: 0,
+            write_buffer_bytes: MIB,
+            ..EmbeddedOptions::default()
+        };
+        let store = EmbeddedStore::open(temp.path(), options, Arc::new(SystemClock)).expect("open");
+        let value = Bytes::from(vec![b'x'; 4096]);
+        for i in 0..1_000 {
+            let key = RecordKey::new("kind", "group", &format!("{i:04}"));
+            store
+                .put_record(TenantId(1), &key, value.clone(), Expect::Absent)
+                .await
+                .expect("put");
+        }
+        let inner = store.shared.current().expect("open");
+        let active = inner.records.tree.active_memtable().size();
+        assert!(
+            active <= MIB + 16 * 1024,
+            "{active} bytes still in the active memtable"
+        );
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while inner.records.sealed_memtable_count() > 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "sealed memtables not flushed"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // Flushed to tables (which compactions may have merged since).
+        assert!(inner.records.table_count() >= 1);
+        // Everything is still there.
+        let listed = store
+            .list_records(TenantId(1), "kind", "group", None, 2_000)
+            .await
+            .expect("list");
+        assert_eq!(listed.len(), 1_000);
+    }
 }
