@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::ServiceError;
-use crate::ledger_store::{Generation, LedgerCursor, LedgerStore, Retired, by_person};
+use crate::ledger_store::{Generation, Indexed, LedgerCursor, LedgerStore, Retired, by_person};
 use crate::model::{GROUP, KIND_MODEL, Model, ModelStore};
 use crate::ports::{Records, StatementSource, Tenant};
 
@@ -146,6 +146,7 @@ pub async fn sync_tenant(
         dirty = true;
     }
     report.rederived = cursor.building.is_some() && cursor.serving.is_some();
+    let mut indexed = Indexed::default();
     loop {
         let building = cursor.building.is_some();
         let Some(generation) = cursor.building.as_mut().or(cursor.serving.as_mut()) else {
@@ -163,6 +164,7 @@ pub async fn sync_tenant(
             &model,
             rules,
             &mut report,
+            &mut indexed,
         )
         .await?
         else {
@@ -252,6 +254,7 @@ async fn apply_batch(
     model: &Model,
     rules: &capability_engine::RuleSet,
     report: &mut SyncReport,
+    indexed: &mut Indexed,
 ) -> Result<Option<usize>, ServiceError> {
     let mut people = BTreeMap::new();
     let mut retractions = Vec::new();
@@ -267,7 +270,9 @@ async fn apply_batch(
     }
     let mut added = 0;
     for (person, items) in &people {
-        added += store.add_evidence(generation, person, items).await?;
+        added += store
+            .add_evidence(generation, person, items, indexed)
+            .await?;
     }
     for retraction in &retractions {
         match store.merge_retraction(generation, retraction).await? {

@@ -20,7 +20,7 @@
 //! in one record (id `evidence`), rewritten by every sync that added to it. They are still
 //! read, and the follower derives a generation of the current layout to replace them.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use bytes::Bytes;
 use capability_engine::{Derivation, Evidence, Ledger, PersonKey, Retraction, RuleId, RuleSet};
@@ -180,18 +180,23 @@ impl LedgerStore<'_> {
     }
 
     /// Adds `items` (all about `person`) to `generation`, one record each: how many were new.
-    /// An item already stored, by a replay or by another server, is left as it is.
+    /// An item already stored, by a replay or by another server, is left as it is. `indexed`
+    /// holds the people this run has already seen indexed in `generation`.
     pub async fn add_evidence(
         &self,
         generation: &Generation,
         person: &PersonKey,
         items: &[Evidence],
+        indexed: &mut Indexed,
     ) -> Result<usize, ServiceError> {
         let prefix = generation.prefix();
         let hash = person_hash(person);
         // Indexed before the first item: an index entry without evidence is passed over by
         // readers, evidence without an entry would be lost to them.
-        self.index(&prefix, person, &hash).await?;
+        if !indexed.contains(generation.number, &hash) {
+            self.index(&prefix, person, &hash).await?;
+            indexed.insert(generation.number, hash.clone());
+        }
         let group = format!("{prefix}-p-{hash}");
         let mut added = 0;
         for item in items {
@@ -508,6 +513,32 @@ impl LedgerStore<'_> {
                 _ => return Ok(out),
             }
         }
+    }
+}
+
+/// The people a run has found or put in a generation's index, so that each is looked up once
+/// per run rather than once per batch. Index entries are never deleted while their generation
+/// is in use, so what is remembered stays true; past [`Indexed::CAPACITY`] people it starts
+/// over (a look-up again costs one read).
+#[derive(Debug, Default)]
+pub struct Indexed {
+    generation: u64,
+    people: HashSet<String>,
+}
+
+impl Indexed {
+    pub const CAPACITY: usize = 100_000;
+
+    fn contains(&self, generation: u64, hash: &str) -> bool {
+        self.generation == generation && self.people.contains(hash)
+    }
+
+    fn insert(&mut self, generation: u64, hash: String) {
+        if self.generation != generation || self.people.len() >= Self::CAPACITY {
+            self.people.clear();
+            self.generation = generation;
+        }
+        self.people.insert(hash);
     }
 }
 

@@ -35,6 +35,8 @@ pub(crate) struct MemoryRecords {
     evidence_reads: Mutex<usize>,
     /// Writes that replaced an evidence record already stored.
     evidence_rewrites: Mutex<usize>,
+    /// Reads of people index entries so far.
+    people_reads: Mutex<usize>,
 }
 
 #[async_trait]
@@ -48,6 +50,9 @@ impl Records for MemoryRecords {
     ) -> Result<Option<Record>, PortError> {
         if kind == ledger_store::KIND_EVIDENCE {
             *self.evidence_reads.lock().unwrap() += 1;
+        }
+        if kind == ledger_store::KIND_PEOPLE {
+            *self.people_reads.lock().unwrap() += 1;
         }
         let key = (t, kind.to_owned(), group.to_owned(), id.to_owned());
         Ok(self.map.lock().unwrap().get(&key).cloned())
@@ -1124,6 +1129,12 @@ async fn two_thousand_people_sync_and_report_as_the_engine_does() {
     assert!(h.org.statements.len() > 2 * h.org.people.len());
     let ledger = h.org.ledger();
     assert_eq!(report["ledger_items"], json!(ledger.len()));
+    // Many batches, each touching hundreds of people: each person's index entry is looked up
+    // once in the run, not once a batch.
+    let people = ledger.people().len();
+    let batches = h.org.statements.len().div_ceil(follower::BATCH);
+    assert!(batches >= 4, "{batches}");
+    assert_eq!(*h.records.people_reads.lock().unwrap(), people);
     assert_eq!(h.stored_ledger().await, ledger);
 
     let reports = h.org.reports(&ledger);

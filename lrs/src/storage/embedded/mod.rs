@@ -459,7 +459,16 @@ impl Inner {
         let activities = open("activities")?;
         let agents = open("agents")?;
         let attachments = open("attachments")?;
-        let records = open("records")?;
+        // Records are read by key, and a write with an expectation reads its key first: for
+        // a new key (every item of the capability ledger) the tables' Bloom filters answer,
+        // so they are kept in memory on every level, as for `ids`; otherwise each look-up
+        // read filter blocks through a block cache that statement scans keep emptying.
+        let records = db
+            .keyspace("records", || {
+                KeyspaceCreateOptions::default()
+                    .filter_block_pinning_policy(fjall::config::PinningPolicy::all(true))
+            })
+            .map_err(map_err)?;
         let blobs = open("blobs")?;
         let last_seq = match statements.last_key_value() {
             Some(guard) => {
