@@ -632,6 +632,24 @@ impl Harness {
         )
     }
 
+    /// The fixture's first assignment, the path of its gap report, and that report as the
+    /// engine gives it on the fixture's whole ledger.
+    fn first_gap(&self) -> (capability_engine::Assignment, String, Value) {
+        let assignment = self.org.assignments.iter().next().unwrap().clone();
+        let path = format!(
+            "/capabilities/roles/{}/gap?agent={}",
+            assignment.role,
+            encode(assignment.person.as_str())
+        );
+        let ledger = self.org.ledger();
+        let report = self
+            .org
+            .reports(&ledger)
+            .gap_report(&assignment.person, &assignment.role, self.org.as_of)
+            .unwrap();
+        (assignment, path, serde_json::to_value(&report).unwrap())
+    }
+
     fn store(&self) -> ledger_store::LedgerStore<'_> {
         ledger_store::LedgerStore {
             records: self.records.as_ref(),
@@ -740,20 +758,9 @@ async fn the_old_generation_is_served_until_the_new_one_catches_up() {
     let h = harness();
     h.put_model().await;
     h.call("POST", "/capabilities/sync", ADMIN_A, None).await;
-    let assignment = h.org.assignments.iter().next().unwrap().clone();
-    let gap_path = format!(
-        "/capabilities/roles/{}/gap?agent={}",
-        assignment.role,
-        encode(assignment.person.as_str())
-    );
+    let (assignment, gap_path, expected) = h.first_gap();
     let (_, before) = h.call("GET", &gap_path, READER_A, None).await;
-    let ledger = h.org.ledger();
-    let expected = h
-        .org
-        .reports(&ledger)
-        .gap_report(&assignment.person, &assignment.role, h.org.as_of)
-        .unwrap();
-    assert_eq!(before, serde_json::to_value(&expected).unwrap());
+    assert_eq!(before, expected);
 
     // New rules; the store shows only part of the stream: the new generation cannot catch up.
     let specs = fixture::rule_specs();
@@ -1292,19 +1299,8 @@ async fn a_generation_of_the_first_layout_is_served_until_a_new_one_replaces_it(
     h.put_model().await;
     let old = store_first_layout_generation(&h).await;
     assert_eq!(old.layout, 1);
-    let assignment = h.org.assignments.iter().next().unwrap().clone();
-    let gap_path = format!(
-        "/capabilities/roles/{}/gap?agent={}",
-        assignment.role,
-        encode(assignment.person.as_str())
-    );
+    let (_, gap_path, expected) = h.first_gap();
     let ledger = h.org.ledger();
-    let expected = h
-        .org
-        .reports(&ledger)
-        .gap_report(&assignment.person, &assignment.role, h.org.as_of)
-        .unwrap();
-    let expected = serde_json::to_value(&expected).unwrap();
     let (status, served) = h.call("GET", &gap_path, READER_A, None).await;
     assert_eq!(status, StatusCode::OK, "{served}");
     assert_eq!(served, expected, "read from the first layout");
