@@ -551,12 +551,9 @@ pub fn by_person(items: Vec<Evidence>, into: &mut BTreeMap<PersonKey, Vec<Eviden
 
 fn merge(into: &mut Ledger, from: &Ledger) -> Result<(), ServiceError> {
     for entry in from.entries() {
-        into.apply(&Derivation::Evidence {
-            statement: entry.evidence.statement,
-            items: vec![entry.evidence.clone()],
-            skipped: Vec::new(),
-        })
-        .map_err(|e| ServiceError::internal(format!("people of one generation disagree: {e}")))?;
+        into.add(entry.evidence.clone()).map_err(|e| {
+            ServiceError::internal(format!("people of one generation disagree: {e}"))
+        })?;
     }
     Ok(())
 }
