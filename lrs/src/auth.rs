@@ -5,6 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use argon2::Argon2;
@@ -16,7 +17,7 @@ use rand::Rng as _;
 use sha2::{Digest, Sha256};
 
 use crate::statements::Authority;
-use crate::storage::{StorageError, TenantId, TenantStore};
+use crate::storage::{CredentialRecord, StorageError, TenantId, TenantStore};
 
 /// The xAPI 1.0.3 scopes (Communication §4.2 "OAuth Authorization Scope").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -220,8 +221,61 @@ pub fn parse_basic(header: &str) -> Result<(String, String), AuthError> {
 struct CacheEntry {
     /// SHA-256 of (process salt ‖ secret) of the secret that verified.
     digest: [u8; 32],
+    /// The stored hash that secret verified against: while the credential keeps it, the same
+    /// secret needs no second verification.
+    secret_hash: String,
     principal: Arc<Principal>,
     checked: Instant,
+}
+
+/// How many secrets are verified at once. An argon2 verification (default parameters) holds
+/// 19 MiB for some tens of milliseconds: when a burst of requests each verified its secret at
+/// once (32 clients whose cache entry had just expired, or a flood of wrong secrets), the
+/// server's memory grew by that much per request.
+pub const VERIFICATIONS_AT_ONCE: usize = 2;
+
+/// What the authenticator has verified so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VerificationStats {
+    /// Secrets checked against their stored hash (argon2 runs).
+    pub verified: u64,
+    /// The most verifications that ever ran together.
+    pub most_at_once: usize,
+}
+
+/// Runs argon2 verifications in the blocking pool, at most [`VERIFICATIONS_AT_ONCE`] together.
+struct Verifier {
+    permits: tokio::sync::Semaphore,
+    verified: AtomicU64,
+    running: Arc<AtomicUsize>,
+    most_at_once: Arc<AtomicUsize>,
+}
+
+impl Verifier {
+    fn new() -> Verifier {
+        Verifier {
+            permits: tokio::sync::Semaphore::new(VERIFICATIONS_AT_ONCE),
+            verified: AtomicU64::new(0),
+            running: Arc::new(AtomicUsize::new(0)),
+            most_at_once: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// Checks `secret` against `hash`; the caller holds one of `permits`.
+    async fn verify(&self, secret: String, hash: String) -> bool {
+        self.verified.fetch_add(1, Ordering::Relaxed);
+        let running = self.running.clone();
+        let most_at_once = self.most_at_once.clone();
+        tokio::task::spawn_blocking(move || {
+            let now = running.fetch_add(1, Ordering::AcqRel) + 1;
+            most_at_once.fetch_max(now, Ordering::AcqRel);
+            let verified = verify_secret(&secret, &hash);
+            running.fetch_sub(1, Ordering::AcqRel);
+            verified
+        })
+        .await
+        .unwrap_or(false)
+    }
 }
 
 /// Verifies credentials against the tenant store, remembering good ones for a while.
@@ -231,6 +285,7 @@ pub struct Authenticator {
     cache: Mutex<HashMap<String, CacheEntry>>,
     salt: [u8; 32],
     ttl: Duration,
+    verifier: Verifier,
     /// The xAPI version each credential last spoke, to answer a request that names none.
     versions: Mutex<HashMap<String, xapi::Version>>,
 }
@@ -244,7 +299,23 @@ impl Authenticator {
             cache: Mutex::new(HashMap::new()),
             salt: rand::rng().random(),
             ttl: Duration::from_secs(60),
+            verifier: Verifier::new(),
             versions: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// How long a verified credential is served from memory before its record is read
+    /// again (to see a revocation or a new secret); 60 s by default.
+    pub fn with_cache_ttl(mut self, ttl: Duration) -> Authenticator {
+        self.ttl = ttl;
+        self
+    }
+
+    /// Verifications so far.
+    pub fn verification_stats(&self) -> VerificationStats {
+        VerificationStats {
+            verified: self.verifier.verified.load(Ordering::Relaxed),
+            most_at_once: self.verifier.most_at_once.load(Ordering::Relaxed),
         }
     }
 
@@ -284,41 +355,65 @@ impl Authenticator {
         if record.revoked {
             return Ok(Err(AuthError::Invalid));
         }
-        let hash = record.secret_hash.clone();
-        let verified = tokio::task::spawn_blocking(move || verify_secret(&secret, &hash))
-            .await
-            .unwrap_or(false);
-        if !verified {
-            return Ok(Err(AuthError::Invalid));
+        // Whether this secret was verified against the hash the credential still has: then
+        // an expired entry is renewed without hashing again.
+        let verified = || {
+            self.cache.lock().get(&key).is_some_and(|entry| {
+                entry.digest == digest && entry.secret_hash == record.secret_hash
+            })
+        };
+        // Held until the cache has the result, for the requests waiting on the same secret.
+        let mut permit = None;
+        if !verified() {
+            let Ok(held) = self.verifier.permits.acquire().await else {
+                return Ok(Err(AuthError::Invalid));
+            };
+            // A request for the same secret may have verified it while this one waited.
+            if !verified()
+                && !self
+                    .verifier
+                    .verify(secret, record.secret_hash.clone())
+                    .await
+            {
+                return Ok(Err(AuthError::Invalid));
+            }
+            permit = Some(held);
         }
+        let principal = Arc::new(self.principal(&record).await?);
+        self.cache.lock().insert(
+            key,
+            CacheEntry {
+                digest,
+                secret_hash: record.secret_hash,
+                principal: principal.clone(),
+                checked: Instant::now(),
+            },
+        );
+        drop(permit);
+        Ok(Ok(principal))
+    }
+
+    /// The principal a verified credential stands for, with its tenant's current name and
+    /// its current scopes.
+    async fn principal(&self, record: &CredentialRecord) -> Result<Principal, StorageError> {
         let tenant_name = self
             .tenants
             .tenant(record.tenant)
             .await?
             .map(|t| t.name)
             .unwrap_or_default();
-        let scopes = record
-            .scopes
-            .iter()
-            .filter_map(|s| s.parse().ok())
-            .collect();
-        let principal = Arc::new(Principal {
+        Ok(Principal {
             authority: Authority::for_credential(&self.home_page, &record.key),
-            key: record.key,
+            key: record.key.clone(),
             tenant: record.tenant,
             tenant_name,
-            scopes,
+            scopes: record
+                .scopes
+                .iter()
+                .filter_map(|s| s.parse().ok())
+                .collect(),
             admin: record.admin,
-        });
-        self.cache.lock().insert(
-            key,
-            CacheEntry {
-                digest,
-                principal: principal.clone(),
-                checked: Instant::now(),
-            },
-        );
-        Ok(Ok(principal))
+        })
     }
 
     /// Remembers the version an authenticated credential spoke.
@@ -408,5 +503,124 @@ mod tests {
         );
         assert!(principal(&[Scope::AllRead]).can_state(false));
         assert!(!principal(&[Scope::AllRead]).can_state(true));
+    }
+
+    mod authenticator {
+        use super::*;
+        use crate::clock::{Clock, SystemClock};
+        use crate::storage::embedded::{EmbeddedOptions, EmbeddedStore};
+        use chrono::Utc;
+
+        const SECRET: &str = "a-secret-of-the-tests";
+
+        /// A real store holding one tenant with one credential (`key`, [`SECRET`]).
+        async fn with_credential(
+            ttl: Duration,
+        ) -> (tempfile::TempDir, Arc<Authenticator>, Arc<EmbeddedStore>) {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+            let store = Arc::new(
+                EmbeddedStore::open(dir.path(), EmbeddedOptions::default(), clock).expect("open"),
+            );
+            let tenant = store.create_tenant("acme").await.expect("tenant");
+            store
+                .create_credential(CredentialRecord {
+                    key: "key".to_owned(),
+                    tenant: tenant.id,
+                    scopes: vec!["all".to_owned()],
+                    admin: false,
+                    secret_hash: hash_secret(SECRET).expect("hash"),
+                    created: Utc::now(),
+                    revoked: false,
+                })
+                .await
+                .expect("credential");
+            let auth = Arc::new(
+                Authenticator::new(store.clone(), "http://lrs.test".to_owned()).with_cache_ttl(ttl),
+            );
+            (dir, auth, store)
+        }
+
+        fn basic(secret: &str) -> String {
+            format!("Basic {}", STANDARD.encode(format!("key:{secret}")))
+        }
+
+        async fn check(auth: &Authenticator, secret: &str) -> Result<Arc<Principal>, AuthError> {
+            auth.authenticate(Some(&basic(secret)))
+                .await
+                .expect("store")
+        }
+
+        /// A cache entry past its time re-reads the credential, but a secret already verified
+        /// against the same stored hash is not hashed again.
+        #[tokio::test]
+        async fn an_expired_entry_is_renewed_without_hashing_again() {
+            let (_dir, auth, _store) = with_credential(Duration::from_millis(1)).await;
+            for _ in 0..3 {
+                check(&auth, SECRET).await.expect("accepted");
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            assert_eq!(auth.verification_stats().verified, 1);
+            assert_eq!(check(&auth, "wrong").await.err(), Some(AuthError::Invalid));
+            assert_eq!(auth.verification_stats().verified, 2);
+        }
+
+        /// Revoking or replacing a credential is seen when its entry expires, as before.
+        #[tokio::test]
+        async fn a_renewed_entry_sees_revocation_and_a_new_secret() {
+            let (_dir, auth, store) = with_credential(Duration::from_millis(1)).await;
+            check(&auth, SECRET).await.expect("accepted");
+            let mut record = store
+                .credential("key")
+                .await
+                .expect("read")
+                .expect("exists");
+            record.secret_hash = hash_secret("the-new-secret").expect("hash");
+            store.replace_credential(record).await.expect("replace");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            assert_eq!(check(&auth, SECRET).await.err(), Some(AuthError::Invalid));
+            check(&auth, "the-new-secret")
+                .await
+                .expect("the new secret");
+            store.revoke_credential("key").await.expect("revoke");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            assert_eq!(
+                check(&auth, "the-new-secret").await.err(),
+                Some(AuthError::Invalid)
+            );
+        }
+
+        /// Each verification holds argon2's 19 MiB: many requests at once, good secrets or
+        /// bad, never run more than [`VERIFICATIONS_AT_ONCE`] of them together, and requests
+        /// that waited for a verification of their own secret use its result.
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn verifications_at_once_are_bounded() {
+            let (_dir, auth, _store) = with_credential(Duration::from_secs(60)).await;
+            let requests = |secret: &'static str| {
+                (0..16)
+                    .map(|_| {
+                        let auth = auth.clone();
+                        tokio::spawn(async move { check(&auth, secret).await.is_ok() })
+                    })
+                    .collect::<Vec<_>>()
+            };
+            // Wrong secrets on a cold cache: each is verified, never more than the bound at once.
+            for request in requests("wrong") {
+                assert!(!request.await.expect("task"));
+            }
+            let stats = auth.verification_stats();
+            assert_eq!(stats.verified, 16);
+            assert!(stats.most_at_once <= VERIFICATIONS_AT_ONCE, "{stats:?}");
+            // The good secret: the requests that waited use the first verifications' result.
+            for request in requests(SECRET) {
+                assert!(request.await.expect("task"));
+            }
+            let stats = auth.verification_stats();
+            assert!(
+                stats.verified <= 16 + VERIFICATIONS_AT_ONCE as u64,
+                "{stats:?}"
+            );
+            assert!(stats.most_at_once <= VERIFICATIONS_AT_ONCE, "{stats:?}");
+        }
     }
 }
