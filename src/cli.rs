@@ -245,9 +245,18 @@ pub enum CredentialCommand {
     },
 }
 
+/// Threads of the runtime's blocking pool, where store reads and writes, argon2 and SCORM
+/// imports run (tokio's default allows 512). The allocator keeps freed memory per thread:
+/// with the pool grown to a thread per concurrent request, the capability-reports bench
+/// scenario peaked at 310–322 MB of RSS, against 196 MB with 8 threads and as many reports a
+/// second (docs/performance.md). Code that waits in the pool for other work of the pool
+/// must bound itself below this (SCORM imports: `scorm_player::server::IMPORTS_AT_ONCE`).
+const BLOCKING_THREADS: usize = 8;
+
 /// Runs a command; errors are printed, and the exit code says whether it worked.
 pub fn run(cli: Cli) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(BLOCKING_THREADS)
         .enable_all()
         .build()
     {

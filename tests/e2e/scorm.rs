@@ -568,6 +568,35 @@ async fn an_oversized_package_is_refused_with_413_and_nothing_stored() {
     assert_eq!(listed["packages"].as_array().unwrap().len(), 0);
 }
 
+/// An import runs in the server's blocking pool and waits there on the store, which needs the
+/// pool too: the pool is bounded (8 threads), so more imports at once than it has threads
+/// must not take every thread and wait for ever. Twelve at once all finish.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn more_imports_at_once_than_blocking_threads_all_finish() {
+    let server = Server::start();
+    let (key, secret) = server.credential("acme", &["all", "define"]).await;
+    let client = std::sync::Arc::new(Client::new(&server, &key, &secret));
+    let imports: Vec<_> = (0..12)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.import(course()).await.status() })
+        })
+        .collect();
+    let all = async {
+        let mut statuses = Vec::new();
+        for import in imports {
+            statuses.push(import.await.expect("task"));
+        }
+        statuses
+    };
+    let statuses = tokio::time::timeout(std::time::Duration::from_secs(120), all)
+        .await
+        .expect("the imports did not finish within 120 s");
+    assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
+    let listed: Value = client.get("/scorm/packages").await.json().await.unwrap();
+    assert_eq!(listed["packages"].as_array().unwrap().len(), 12);
+}
+
 const MANIFEST_2004_CHOICE_ONLY: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <manifest identifier="com.example.choice" version="1"
   xmlns="http://www.imsglobal.org/xsd/imscp_v1p1"

@@ -84,7 +84,15 @@ struct Inner {
     packages: Mutex<HashMap<(Tenant, uuid::Uuid), Arc<packages::LoadedPackage>>>,
     /// Each tenant's launch-link key.
     launch_keys: Mutex<HashMap<Tenant, Arc<Vec<u8>>>>,
+    /// Imports running; see [`IMPORTS_AT_ONCE`].
+    imports: tokio::sync::Semaphore,
 }
+
+/// How many package imports run at once; the others wait their turn. An import reads the zip
+/// in the runtime's blocking pool and, from there, waits on the blob store, whose writes may
+/// need the pool too: were as many imports running as the pool has threads, each would wait
+/// for a thread none of them gives back. The server's pool has 8 threads (`src/cli.rs`).
+pub const IMPORTS_AT_ONCE: usize = 2;
 
 /// The ports a [`ScormServer`] runs on.
 pub struct Ports {
@@ -106,6 +114,7 @@ impl ScormServer {
                 clock,
                 packages: Mutex::new(HashMap::new()),
                 launch_keys: Mutex::new(HashMap::new()),
+                imports: tokio::sync::Semaphore::new(IMPORTS_AT_ONCE),
             }),
         }
     }

@@ -184,6 +184,12 @@ impl ScormServer {
         require_manage(caller)?;
         let tenant = caller.tenant;
         let id = Uuid::new_v4();
+        let _turn = self
+            .inner
+            .imports
+            .acquire()
+            .await
+            .map_err(|e| ScormError::internal(format!("import queue: {e}")))?;
         let server = self.clone();
         let handle = tokio::runtime::Handle::current();
         let record = tokio::task::spawn_blocking(move || {
