@@ -321,7 +321,7 @@ impl DocumentStore for EmbeddedStore {
         write: DocumentWrite,
     ) -> Result<Document, DocumentError> {
         let (scope, id) = (scope.clone(), id.to_owned());
-        self.blocking(move |inner| inner.put_document(tenant, &scope, &id, write))
+        self.writing(move |inner| inner.put_document(tenant, &scope, &id, write))
             .await
     }
 
@@ -333,7 +333,7 @@ impl DocumentStore for EmbeddedStore {
         precondition: &Precondition,
     ) -> Result<bool, DocumentError> {
         let (scope, id, precondition) = (scope.clone(), id.to_owned(), precondition.clone());
-        self.blocking(move |inner| inner.delete_document(tenant, &scope, &id, &precondition))
+        self.writing(move |inner| inner.delete_document(tenant, &scope, &id, &precondition))
             .await
     }
 
@@ -354,7 +354,7 @@ impl DocumentStore for EmbeddedStore {
         set: &DocumentSet,
     ) -> Result<usize, StorageError> {
         let set = set.clone();
-        self.blocking(move |inner| inner.delete_documents(tenant, &set))
+        self.writing(move |inner| inner.delete_documents(tenant, &set))
             .await
     }
 }

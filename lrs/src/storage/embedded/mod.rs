@@ -29,9 +29,10 @@
 //!   the general-purpose records of the SCORM runtime and the capability engine.
 //! - `blobs`: tenant ‖ hash(blob name) ‖ chunk number → chunk; package files and the like.
 //!
-//! Writes are serialised by one mutex and committed as one atomic batch each; the journal is
-//! handed to the operating system before a write is acknowledged, so an acknowledged write
-//! survives the process being killed. With `fsync` on, it also survives power loss.
+//! Writes are serialised by one mutex, and each is built and committed as one atomic batch on
+//! the store's write thread (`writer`); the journal is handed to the operating system before a
+//! write is acknowledged, so an acknowledged write survives the process being killed. With
+//! `fsync` on, it also survives power loss.
 
 mod backup;
 mod documents;
@@ -41,6 +42,7 @@ mod health;
 mod objects;
 mod registry;
 mod statements;
+mod writer;
 
 pub use backup::{restore_backup, verify_backup};
 pub use documents::document_etag;
@@ -133,6 +135,8 @@ struct Shared {
     /// `last_seq` and `last_consistent` of the database closed for a reopen, carried over so
     /// that `stored` times and consistent-through times never go back.
     carried: Mutex<(u64, u64)>,
+    /// The thread every write batch is built and committed on (see `writer`).
+    writer: writer::Writer,
 }
 
 /// How often the recovery thread looks at the disk.
@@ -249,6 +253,7 @@ impl EmbeddedStore {
                 current: RwLock::new(Some(Arc::new(inner))),
                 recovering: AtomicBool::new(false),
                 carried: Mutex::new((0, 0)),
+                writer: writer::Writer::start().map_err(|e| io_error(&e))?,
             }),
         })
     }
@@ -264,10 +269,28 @@ impl EmbeddedStore {
             Ok(value) => value,
             Err(join) => std::panic::resume_unwind(join.into_panic()),
         };
+        self.recover_if_failed();
+        result
+    }
+
+    /// Runs a write on the store's write thread (see `writer`), as `blocking` runs a read.
+    async fn writing<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&Inner) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StorageError> + Send + 'static,
+    {
+        let inner = self.shared.current()?;
+        let result = self.shared.writer.run(move || f(&inner)).await;
+        self.recover_if_failed();
+        result
+    }
+
+    /// Starts reopening the database if the operation just run found the disk failed.
+    fn recover_if_failed(&self) {
         if self.shared.disk.failed() {
             Shared::start_recovery(&self.shared);
         }
-        result
     }
 }
 

@@ -182,7 +182,7 @@ impl RecordStore for EmbeddedStore {
         expect: Expect,
     ) -> Result<Option<u64>, StorageError> {
         let key = key.clone();
-        self.blocking(move |inner| inner.put_record(tenant, &key, &value, expect))
+        self.writing(move |inner| inner.put_record(tenant, &key, &value, expect))
             .await
     }
 
@@ -193,7 +193,7 @@ impl RecordStore for EmbeddedStore {
         version: u64,
     ) -> Result<bool, StorageError> {
         let key = key.clone();
-        self.blocking(move |inner| inner.delete_record(tenant, &key, version))
+        self.writing(move |inner| inner.delete_record(tenant, &key, version))
             .await
     }
 

@@ -124,7 +124,7 @@ impl Inner {
 impl TenantStore for EmbeddedStore {
     async fn create_tenant(&self, name: &str) -> Result<Tenant, RegistryError> {
         let name = name.to_owned();
-        self.blocking(move |inner| inner.create_tenant(&name)).await
+        self.writing(move |inner| inner.create_tenant(&name)).await
     }
 
     async fn tenant_by_name(&self, name: &str) -> Result<Option<Tenant>, StorageError> {
@@ -144,12 +144,12 @@ impl TenantStore for EmbeddedStore {
     }
 
     async fn create_credential(&self, credential: CredentialRecord) -> Result<(), RegistryError> {
-        self.blocking(move |inner| inner.create_credential(&credential))
+        self.writing(move |inner| inner.create_credential(&credential))
             .await
     }
 
     async fn replace_credential(&self, credential: CredentialRecord) -> Result<(), StorageError> {
-        self.blocking(move |inner| {
+        self.writing(move |inner| {
             let _state = inner.write.lock();
             inner.write_credential(&credential)
         })
@@ -168,7 +168,7 @@ impl TenantStore for EmbeddedStore {
 
     async fn revoke_credential(&self, key: &str) -> Result<(), RegistryError> {
         let key = key.to_owned();
-        self.blocking(move |inner| inner.revoke_credential(&key))
+        self.writing(move |inner| inner.revoke_credential(&key))
             .await
     }
 }

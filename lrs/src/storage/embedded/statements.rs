@@ -247,18 +247,33 @@ impl Inner {
         Ok(found)
     }
 
-    fn insert(&self, tenant: TenantId, batch: Vec<NewStatement>) -> Result<Vec<Uuid>, InsertError> {
-        // Attachment data is written chunk by chunk before the write lock is taken, so a large
-        // attachment neither sits in memory whole nor holds up other writers; it becomes
-        // visible only through its completion mark, which commits with the statements.
+    /// Writes the attachment data of `batch` chunk by chunk, in the calling thread, and
+    /// returns the completion marks to commit with the statements. This comes before the
+    /// write and outside the write thread, so a large attachment neither sits in memory whole
+    /// nor holds up other writers; it becomes visible only through its completion mark.
+    fn stage_attachments(
+        &self,
+        tenant: TenantId,
+        batch: &[NewStatement],
+    ) -> Result<Vec<AttachmentMark>, StorageError> {
         let mut marks = Vec::new();
-        for statement in &batch {
+        for statement in batch {
             for (sha2, data) in &statement.attachments {
                 if let Some(mark) = self.stage_attachment(tenant, sha2, data)? {
                     marks.push(mark);
                 }
             }
         }
+        Ok(marks)
+    }
+
+    /// Stores `batch`, whose attachments `stage_attachments` has written (`marks`).
+    fn insert(
+        &self,
+        tenant: TenantId,
+        batch: Vec<NewStatement>,
+        marks: Vec<AttachmentMark>,
+    ) -> Result<Vec<Uuid>, InsertError> {
         let encoded = batch
             .iter()
             .map(|statement| encode(tenant, statement))
@@ -694,7 +709,16 @@ impl StatementStore for EmbeddedStore {
         tenant: TenantId,
         batch: Vec<NewStatement>,
     ) -> Result<Vec<Uuid>, InsertError> {
-        self.blocking(move |inner| inner.insert(tenant, batch))
+        let (batch, marks) = if batch.iter().any(|s| !s.attachments.is_empty()) {
+            self.blocking(move |inner| {
+                let marks = inner.stage_attachments(tenant, &batch)?;
+                Ok::<_, StorageError>((batch, marks))
+            })
+            .await?
+        } else {
+            (batch, Vec::new())
+        };
+        self.writing(move |inner| inner.insert(tenant, batch, marks))
             .await
     }
 
