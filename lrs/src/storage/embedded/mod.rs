@@ -227,6 +227,19 @@ const JOURNAL_BYTES: u64 = 64 * 1024 * 1024;
 const STATEMENTS_MEMTABLE_BYTES: u64 = 16 * 1024 * 1024;
 /// Memtable size of the `postings` and `ids` keyspaces (about 400,000 entries).
 const INDEX_MEMTABLE_BYTES: u64 = 32 * 1024 * 1024;
+/// Table size of the keyspaces whose Bloom filters every write asks (`ids`, `records`),
+/// against fjall's 64 MiB. A table being written keeps an 8-byte hash of each key for its
+/// filter, in a vector grown by doubling: a 64 MiB `ids` table holds about 2.2 million keys,
+/// and its compaction held a 32 MiB vector (48 MiB while it grew), the largest single
+/// allocation of an ingest (heaptrack, docs/performance.md, sixth pass). At 16 MiB it is at
+/// most 8 MiB. Data directories created before keep the table size their keyspaces were
+/// created with.
+const FILTERED_TABLE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// fjall's leveled compaction with tables of [`FILTERED_TABLE_BYTES`].
+fn filtered_tables() -> Arc<fjall::compaction::Leveled> {
+    Arc::new(fjall::compaction::Leveled::default().with_table_target_size(FILTERED_TABLE_BYTES))
+}
 /// fjall's background threads (flushes and compactions); see `Inner::open`.
 const BACKGROUND_WORKERS: usize = 1;
 /// Memtable size of the other keyspaces: written far less than the three above, so a
@@ -453,11 +466,14 @@ impl Inner {
         // tables' Bloom filters answer it, so they are kept in memory on every level (fjall
         // pins only the first level's and reads the others through the block cache, where
         // each new table's filter must first be read back). About 1.2 bytes per statement.
+        // Writing a table holds the hash of each of its keys until the filter is built, so
+        // its tables are smaller than fjall's 64 MiB (see `FILTERED_TABLE_BYTES`).
         let ids = db
             .keyspace("ids", || {
                 KeyspaceCreateOptions::default()
                     .max_memtable_size(INDEX_MEMTABLE_BYTES)
                     .filter_block_pinning_policy(fjall::config::PinningPolicy::all(true))
+                    .compaction_strategy(filtered_tables())
             })
             .map_err(map_err)?;
         // Postings are only ever read by range, where a table's Bloom filter is never asked:
@@ -497,6 +513,7 @@ impl Inner {
             .keyspace("records", || {
                 KeyspaceCreateOptions::default()
                     .filter_block_pinning_policy(fjall::config::PinningPolicy::all(true))
+                    .compaction_strategy(filtered_tables())
             })
             .map_err(map_err)?;
         let blobs = open("blobs")?;
