@@ -240,6 +240,7 @@ const FILTERED_TABLE_BYTES: u64 = 16 * 1024 * 1024;
 fn filtered_tables() -> Arc<fjall::compaction::Leveled> {
     Arc::new(fjall::compaction::Leveled::default().with_table_target_size(FILTERED_TABLE_BYTES))
 }
+
 /// fjall's background threads (flushes and compactions); see `Inner::open`.
 const BACKGROUND_WORKERS: usize = 1;
 /// Memtable size of the other keyspaces: written far less than the three above, so a

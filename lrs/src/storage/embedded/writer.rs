@@ -6,8 +6,8 @@
 //! memory with the thread that allocated it. When writes ran on the blocking pool, every pool
 //! thread held a share of the memtables' pages, and pages freed by a flush stayed with threads
 //! that might not allocate again for a while. On one thread, a flushed memtable's pages are
-//! reused by the next one. At 3 M statements the ingest's peak RSS fell from 320 MB to 284 MB
-//! (docs/performance.md, sixth pass), at the same rate.
+//! reused by the next one. At 3 M statements the ingest's peak RSS fell from 320 MB to 272–295
+//! MB (docs/performance.md, sixth pass), at the same rate.
 //!
 //! Reads, attachment chunks and blob chunks stay on the blocking pool: they take no write lock,
 //! and a large chunk should not hold up the writes queued behind it.
