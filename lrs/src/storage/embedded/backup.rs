@@ -76,7 +76,7 @@ impl Inner {
         let started = Instant::now();
         let snapshot = {
             let _no_batch_in_flight = self.write.lock();
-            self.db.snapshot()
+            self.pins.snapshot(&self.db)
         };
         let mut names: Vec<String> = self
             .db
@@ -106,7 +106,7 @@ impl Inner {
             w.write_all(&[KEYSPACE]).map_err(io)?;
             w.write_all(&name_len.to_be_bytes()).map_err(io)?;
             w.write_all(name.as_bytes()).map_err(io)?;
-            for guard in fjall::Readable::iter(&snapshot, &keyspace) {
+            for guard in fjall::Readable::iter(&*snapshot, &keyspace) {
                 let (key, value) = guard.into_inner().map_err(map_err)?;
                 w.write_all(&[ENTRY]).map_err(io)?;
                 for part in [&key[..], &value[..]] {

@@ -177,6 +177,8 @@ struct Inner {
     write_buffer_bytes: u64,
     /// Flushes sealed memtables beside fjall's worker.
     flusher: flusher::Flusher,
+    /// The snapshots open (backups), whose versions the flusher keeps.
+    pins: Arc<flusher::Pins>,
     /// Delete the data when closed: nothing to flush.
     temporary: bool,
 }
@@ -200,7 +202,7 @@ impl Drop for Inner {
                 tracing::warn!(%error, "sealing a memtable at close failed");
                 return;
             }
-            if let Err(error) = flusher::flush_sealed(keyspace) {
+            if let Err(error) = flusher::flush_sealed(keyspace, &self.pins) {
                 tracing::warn!(error = %error.message, "memtables not flushed at close; the journal keeps them");
                 return;
             }
@@ -493,7 +495,7 @@ impl Inner {
             convert_legacy_terms(&db, &postings, &epoch_starts)?;
         }
         let mut starts = Vec::new();
-        for guard in epoch_starts.iter() {
+        for guard in epoch_starts.range::<&[u8], _>(..) {
             let (key, value) = guard.into_inner().map_err(map_err)?;
             let epoch = <[u8; 2]>::try_from(&key[..])
                 .map(u16::from_be_bytes)
@@ -539,18 +541,21 @@ impl Inner {
             (records.clone(), OTHER_MEMTABLE_BYTES),
             (blobs.clone(), OTHER_MEMTABLE_BYTES),
         ];
+        let pins = Arc::new(flusher::Pins::default());
         let flusher = flusher::Flusher::start(
             memtables
                 .iter()
                 .map(|(keyspace, _)| keyspace.clone())
                 .collect(),
             disk.clone(),
+            pins.clone(),
         )
         .map_err(|e| io_error(&e))?;
         Ok(Inner {
             memtables,
             write_buffer_bytes: options.write_buffer_bytes,
             flusher,
+            pins,
             temporary: options.temporary,
             disk,
             db,
@@ -697,7 +702,7 @@ fn convert_legacy_terms(
     batch.insert(epoch_starts, 0u16.to_be_bytes(), 0u64.to_be_bytes());
     let mut pending = 0;
     let mut converted = 0u64;
-    for guard in legacy.iter() {
+    for guard in legacy.range::<&[u8], _>(..) {
         let key = guard.key().map_err(map_err)?;
         batch.insert(postings, statements::legacy_posting(&key)?, []);
         pending += 1;
