@@ -243,6 +243,50 @@ fn filtered_tables() -> Arc<fjall::compaction::Leveled> {
     Arc::new(fjall::compaction::Leveled::default().with_table_target_size(FILTERED_TABLE_BYTES))
 }
 
+/// Options of the `statements` keyspace.
+///
+/// Statement JSON compresses well, so its blocks are LZ4-compressed on every level, not only
+/// the deeper ones (fjall's default). Every write inserts into the `statements`, `ids` and
+/// `postings` memtables under the store's write lock, and an insert into a memtable (a skip
+/// list) costs one key comparison per level, most of them cache misses: memtables smaller
+/// than fjall's 64 MiB keep the lists shallower and warmer, and hold less memory, for a few
+/// more flushes.
+///
+/// Nothing of a table is kept in memory for good: no Bloom filter, and a partitioned block
+/// index, of which only the top level (one entry per 4 KiB of index) stays in memory, the
+/// rest read through the block cache. Statement keys only grow, so each flushed table is
+/// moved down the tree as it is, never rewritten, and it keeps what fjall pins at the first
+/// level (the filter and the whole index): at 8 M statements that was 17 MiB of filters and
+/// 57 MiB of index, growing with every statement until the server restarted
+/// (docs/performance.md, eighth pass). A filter would never help here anyway: statements are
+/// read by key only once a posting or a page's range has found the key, so a look-up never
+/// misses.
+fn statements_options() -> KeyspaceCreateOptions {
+    KeyspaceCreateOptions::default()
+        .max_memtable_size(STATEMENTS_MEMTABLE_BYTES)
+        .data_block_compression_policy(fjall::config::CompressionPolicy::all(
+            fjall::CompressionType::Lz4,
+        ))
+        .filter_policy(fjall::config::FilterPolicy::disabled())
+        .index_block_partitioning_policy(fjall::config::PartitioningPolicy::all(true))
+}
+
+/// Options of the `postings` keyspace.
+///
+/// Postings are only ever read by range, where a table's Bloom filter is never asked: without
+/// filters a flush or compaction hashes no key, and a compaction of the current epoch no
+/// longer holds every key's hash in memory until its table is written (64 MiB at the end of
+/// an epoch, the largest allocation of an ingest). The block index stays whole, and the
+/// tables of past epochs, moved down without being rewritten, keep theirs in memory (9 MiB at
+/// 10 M statements): a query seeks its term's range in every epoch, and through a partitioned
+/// index those seeks made a `registration` query, one seek per epoch, 12 times as slow
+/// (docs/performance.md, eighth pass).
+fn postings_options() -> KeyspaceCreateOptions {
+    KeyspaceCreateOptions::default()
+        .max_memtable_size(INDEX_MEMTABLE_BYTES)
+        .filter_policy(fjall::config::FilterPolicy::disabled())
+}
+
 /// fjall's background threads (flushes and compactions); see `Inner::open`.
 const BACKGROUND_WORKERS: usize = 1;
 /// Memtable size of the other keyspaces: written far less than the three above, so a
@@ -449,21 +493,9 @@ impl Inner {
             db.keyspace(name, KeyspaceCreateOptions::default)
                 .map_err(map_err)
         };
-        // Statement JSON compresses well, so its blocks are LZ4-compressed on every level, not
-        // only the deeper ones (fjall's default); the index keyspaces hold short keys and stay
-        // as they are. Every write inserts into these three memtables under the store's
-        // write lock, and an insert into a memtable (a skip list) costs one key comparison
-        // per level, most of them cache misses: smaller memtables than fjall's 64 MiB keep the
-        // lists shallower and warmer, and hold less memory, for a few more flushes.
-        // (Options are recorded when a keyspace is created; an existing one keeps its own.)
+        // Options are recorded when a keyspace is created; an existing one keeps its own.
         let statements = db
-            .keyspace("statements", || {
-                KeyspaceCreateOptions::default()
-                    .max_memtable_size(STATEMENTS_MEMTABLE_BYTES)
-                    .data_block_compression_policy(fjall::config::CompressionPolicy::all(
-                        fjall::CompressionType::Lz4,
-                    ))
-            })
+            .keyspace("statements", statements_options)
             .map_err(map_err)?;
         // Every insert looks its statement ids up in `ids`, and nearly every lookup misses: the
         // tables' Bloom filters answer it, so they are kept in memory on every level (fjall
@@ -479,17 +511,7 @@ impl Inner {
                     .compaction_strategy(filtered_tables())
             })
             .map_err(map_err)?;
-        // Postings are only ever read by range, where a table's Bloom filter is never asked:
-        // without filters a flush or compaction hashes no key, and a compaction of the
-        // current epoch no longer holds every key's hash in memory until its table is written
-        // (64 MiB at the end of an epoch, the largest allocation of an ingest).
-        let postings = db
-            .keyspace("postings", || {
-                KeyspaceCreateOptions::default()
-                    .max_memtable_size(INDEX_MEMTABLE_BYTES)
-                    .filter_policy(fjall::config::FilterPolicy::disabled())
-            })
-            .map_err(map_err)?;
+        let postings = db.keyspace("postings", postings_options).map_err(map_err)?;
         let epoch_starts = open("epochs")?;
         if db.keyspace_exists(LEGACY_TERMS) {
             convert_legacy_terms(&db, &postings, &epoch_starts)?;
@@ -818,6 +840,64 @@ mod tests {
         assert_eq!(memtables_to_seal(&sizes, 35 * MIB), vec![0]);
         // Empty memtables are never sealed, whatever the budget.
         assert!(memtables_to_seal(&[(0, 16 * MIB), (0, 16 * MIB)], 0).is_empty());
+    }
+
+    /// Flushes four tables of 1 KB values under increasing keys (as `statements` receives
+    /// them) into a keyspace made with `options`, checks that every value reads back, and
+    /// returns what the tables keep in memory: (filters, block index).
+    fn pinned_after_flushes(
+        db: &Database,
+        name: &str,
+        options: fn() -> KeyspaceCreateOptions,
+    ) -> (usize, usize) {
+        let keyspace = db.keyspace(name, options).expect("keyspace");
+        let pins = flusher::Pins::default();
+        for table in 0..4u64 {
+            for i in 0..1_000u64 {
+                let value: Vec<u8> = (0..1_000u64).map(|b| (b * 7 + i) as u8).collect();
+                keyspace
+                    .insert((table * 1_000 + i).to_be_bytes(), value)
+                    .expect("insert");
+            }
+            assert!(keyspace.rotate_memtable().expect("rotate"));
+            flusher::flush_sealed(&keyspace, &pins).expect("flush");
+        }
+        assert_eq!(keyspace.table_count(), 4);
+        for key in (0..4_000u64).step_by(37) {
+            let value = keyspace
+                .get(key.to_be_bytes())
+                .expect("get")
+                .expect("found");
+            assert_eq!(value[1], (7 + key % 1_000) as u8);
+        }
+        assert_eq!(keyspace.range::<&[u8], _>(..).count(), 4_000);
+        (
+            keyspace.tree.pinned_filter_size(),
+            keyspace.tree.pinned_block_index_size(),
+        )
+    }
+
+    /// fjall keeps a flushed table's Bloom filter and whole block index in memory, and a
+    /// table moved down later (every table of `statements`) keeps them: memory that grew with
+    /// every statement stored. A `statements` table keeps only the top level of a
+    /// partitioned index.
+    #[test]
+    fn statement_tables_keep_only_the_top_of_their_index_in_memory() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = Database::builder(dir.path())
+            .worker_threads_unchecked(0)
+            .open()
+            .expect("open");
+        let (filters, index) =
+            pinned_after_flushes(&db, "defaults", KeyspaceCreateOptions::default);
+        // About a thousand 4 KiB blocks, an index entry each.
+        assert!(
+            filters > 4_000 && index > 8_000,
+            "fjall's defaults pin {filters} bytes of filters and {index} of index"
+        );
+        let (filters, top) = pinned_after_flushes(&db, "statements", statements_options);
+        assert_eq!(filters, 0);
+        assert!(top * 10 < index, "{top} bytes of index against {index}");
     }
 
     /// Records written far below the records memtable's own size, but past the store's
