@@ -253,8 +253,8 @@ fn filtered_tables() -> Arc<fjall::compaction::Leveled> {
 /// more flushes.
 ///
 /// Nothing of a table is kept in memory for good: no Bloom filter, and a partitioned block
-/// index, of which only the top level (one entry per 4 KiB of index) stays in memory, the
-/// rest read through the block cache. Statement keys only grow, so each flushed table is
+/// index, of which only the top level (an entry per partition of the index) stays in memory,
+/// the partitions read through the block cache. Statement keys only grow, so each flushed table is
 /// moved down the tree as it is, never rewritten, and it keeps what fjall pins at the first
 /// level (the filter and the whole index): at 8 M statements that was 17 MiB of filters and
 /// 57 MiB of index, growing with every statement until the server restarted
@@ -279,7 +279,7 @@ fn statements_options() -> KeyspaceCreateOptions {
 /// an epoch, the largest allocation of an ingest). The block index stays whole, and the
 /// tables of past epochs, moved down without being rewritten, keep theirs in memory (9 MiB at
 /// 10 M statements): a query seeks its term's range in every epoch, and through a partitioned
-/// index those seeks made a `registration` query, one seek per epoch, 12 times as slow
+/// index those seeks made a `registration` query, one seek per epoch, several times as slow
 /// (docs/performance.md, eighth pass).
 fn postings_options() -> KeyspaceCreateOptions {
     KeyspaceCreateOptions::default()
