@@ -254,10 +254,10 @@ fn filtered_tables() -> Arc<fjall::compaction::Leveled> {
 ///
 /// Nothing of a table is kept in memory for good: no Bloom filter, and a partitioned block
 /// index, of which only the top level (an entry per partition of the index) stays in memory,
-/// the partitions read through the block cache. Statement keys only grow, so each flushed table is
-/// moved down the tree as it is, never rewritten, and it keeps what fjall pins at the first
-/// level (the filter and the whole index): at 8 M statements that was 17 MiB of filters and
-/// 57 MiB of index, growing with every statement until the server restarted
+/// the partitions read through the block cache. Statement keys only grow, so each flushed
+/// table is moved down the tree as it is, never rewritten, and it keeps what fjall pins at the
+/// first level (the filter and the whole index): at 8 M statements that was 17 MiB of filters
+/// and 57 MiB of index, growing with every statement until the server restarted
 /// (docs/performance.md, eighth pass). A filter would never help here anyway: statements are
 /// read by key only once a posting or a page's range has found the key, so a look-up never
 /// misses.
