@@ -196,6 +196,22 @@ pub fn merge_definition(canonical: &mut Map<String, Value>, newer: &Map<String, 
     changed
 }
 
+/// Whether [`merge_definition`] of `newer` would change `canonical`, without changing it: a
+/// store that shares its canonical definitions copies one only when it would.
+pub fn definition_changes(canonical: &Map<String, Value>, newer: &Map<String, Value>) -> bool {
+    newer
+        .iter()
+        .any(|(key, value)| match (canonical.get(key), value) {
+            (Some(Value::Object(old)), Value::Object(new))
+                if key == "name" || key == "description" || key == "extensions" =>
+            {
+                new.iter().any(|(name, entry)| old.get(name) != Some(entry))
+            }
+            (Some(old), _) => old != value,
+            (None, _) => true,
+        })
+}
+
 /// Replaces the definition of every activity in a statement by its canonical one, where the
 /// LRS has one (`format=canonical`, xAPI Communication §2.1.3).
 pub fn apply_canonical(
@@ -656,6 +672,42 @@ mod tests {
     use super::*;
 
     const LIMITS: QueryLimits = QueryLimits { max_limit: 100 };
+
+    #[test]
+    fn definition_changes_answers_what_a_merge_would_do() {
+        fn check(canonical: Value, newer: Value, changes: bool) {
+            let (Value::Object(canonical), Value::Object(newer)) = (canonical, newer) else {
+                panic!("objects expected");
+            };
+            let mut merged = canonical.clone();
+            assert_eq!(merge_definition(&mut merged, &newer), changes, "{newer:?}");
+            assert_eq!(definition_changes(&canonical, &newer), changes, "{newer:?}");
+            // What was merged in is then no change.
+            assert!(!definition_changes(&merged, &newer), "{newer:?}");
+        }
+        let canonical = serde_json::json!({
+            "name": {"en": "Fire safety", "fr": "Sécurité incendie"},
+            "type": "http://adlnet.gov/expapi/activities/module",
+            "extensions": {"http://example.com/x": 1}
+        });
+        let same_language = serde_json::json!({"name": {"en": "Fire safety"}});
+        check(canonical.clone(), same_language, false);
+        check(canonical.clone(), serde_json::json!({}), false);
+        let renamed = serde_json::json!({"name": {"en": "Fire drill"}});
+        check(canonical.clone(), renamed, true);
+        let new_language = serde_json::json!({"name": {"de": "Brandschutz"}});
+        check(canonical.clone(), new_language, true);
+        let new_property = serde_json::json!({"moreInfo": "http://example.com/more"});
+        check(canonical.clone(), new_property, true);
+        let other_type = serde_json::json!({"type": "http://adlnet.gov/expapi/activities/course"});
+        check(canonical.clone(), other_type, true);
+        let same_extension = serde_json::json!({"extensions": {"http://example.com/x": 1}});
+        check(canonical.clone(), same_extension, false);
+        let new_extension = serde_json::json!({"extensions": {"http://example.com/y": 2}});
+        check(canonical.clone(), new_extension, true);
+        let not_a_map = serde_json::json!({"name": "Fire safety"});
+        check(canonical, not_a_map, true);
+    }
 
     fn params(list: &[(&str, &str)]) -> Vec<(String, String)> {
         list.iter()

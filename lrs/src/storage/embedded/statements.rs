@@ -1,7 +1,9 @@
 //! Statements in the embedded store: insert with voiding and StatementRef rules, get, query.
 
+use super::recent::Recent;
 #[allow(clippy::wildcard_imports)]
 use super::*;
+use std::collections::hash_map::Entry;
 
 fn statement_key(tenant: TenantId, seq: u64) -> [u8; 12] {
     let mut key = [0u8; 12];
@@ -111,9 +113,10 @@ fn decode_record(value: &[u8]) -> Result<Record, StorageError> {
     })
 }
 
-/// The parts of a statement's write that do not depend on its `stored` time, computed before
-/// the write lock is taken: every writer of the store waits for that lock, so the critical
-/// section should only assign `seq`, check ids and apply the batch.
+/// The parts of a statement's write that do not depend on its `stored` time, computed in the
+/// blocking pool before the batch goes to the write thread: every writer of the store waits
+/// for that one thread, so it should only assign `seq`, check ids and apply the batch.
+/// Encoding the JSON and hashing a dozen terms per statement need no order.
 struct Encoded {
     /// flags ‖ id ‖ the statement JSON without its closing brace, to be completed with
     /// `stored` under the lock; `None` when the client sent a `stored` of its own, which is
@@ -171,6 +174,137 @@ fn close_record(mut record: Vec<u8>, has_timestamp: bool, stored: &str) -> Vec<u
     record.extend_from_slice(stored.as_bytes());
     record.extend_from_slice(b"\"}");
     record
+}
+
+/// A canonical activity definition, shared between the write thread's [`Known`] and a batch.
+type Definition = Arc<Map<String, Value>>;
+/// The names statements gave an agent.
+type Names = Arc<Vec<String>>;
+
+/// Canonical definitions and agent names as the write thread last read or wrote them, so that
+/// a batch repeating what is stored reads and parses nothing. Every write of `activities` and
+/// `agents` is made by that thread, which learns what it wrote once the batch is committed,
+/// so what it knows is what is stored. The amounts are bytes of JSON, which takes a few
+/// times as much in memory as a parsed map.
+pub(super) struct Known {
+    definitions: Recent<Vec<u8>, Option<Definition>>,
+    names: Recent<[u8; 20], Names>,
+}
+
+const KNOWN_DEFINITION_BYTES: usize = if cfg!(test) {
+    4 * 1024
+} else {
+    2 * 1024 * 1024
+};
+const KNOWN_NAME_BYTES: usize = if cfg!(test) { 1024 } else { 512 * 1024 };
+
+/// A value a batch looked up: what it is now, and whether the batch changed it.
+struct Touched<K, V> {
+    key: K,
+    value: V,
+    changed: bool,
+    /// The stored JSON's length, when it was read from the store rather than known.
+    read_bytes: Option<usize>,
+}
+
+impl<K, V> Touched<K, V> {
+    fn written(self, bytes: usize) -> (K, V, usize) {
+        (self.key, self.value, bytes)
+    }
+
+    /// What was read from the store, to be known from now on.
+    fn read(self) -> Option<(K, V, usize)> {
+        let bytes = self.read_bytes?;
+        Some((self.key, self.value, bytes))
+    }
+}
+
+/// What a batch read or wrote, for [`Known::learn`] once it is committed.
+#[derive(Default)]
+struct Learnt {
+    definitions: Vec<(Vec<u8>, Option<Definition>, usize)>,
+    names: Vec<([u8; 20], Names, usize)>,
+}
+
+impl Known {
+    pub(super) fn new() -> Known {
+        Known {
+            definitions: Recent::new(KNOWN_DEFINITION_BYTES),
+            names: Recent::new(KNOWN_NAME_BYTES),
+        }
+    }
+
+    fn definition(
+        &mut self,
+        inner: &Inner,
+        key: Vec<u8>,
+    ) -> Result<Touched<Vec<u8>, Option<Definition>>, StorageError> {
+        if let Some(value) = self.definitions.get(&key) {
+            let value = value.clone();
+            return Ok(Touched::known(key, value));
+        }
+        let (value, bytes) = match read_json::<Map<String, Value>>(&inner.activities, &key)? {
+            Some((definition, bytes)) => (Some(Arc::new(definition)), bytes),
+            None => (None, 0),
+        };
+        Ok(Touched::read_now(key, value, bytes))
+    }
+
+    fn names(
+        &mut self,
+        inner: &Inner,
+        key: [u8; 20],
+    ) -> Result<Touched<[u8; 20], Names>, StorageError> {
+        if let Some(value) = self.names.get(&key) {
+            let value = value.clone();
+            return Ok(Touched::known(key, value));
+        }
+        let (value, bytes) = read_json::<Vec<String>>(&inner.agents, &key)?.unwrap_or_default();
+        Ok(Touched::read_now(key, Arc::new(value), bytes))
+    }
+
+    fn learn(&mut self, learnt: Learnt) {
+        for (key, value, bytes) in learnt.definitions {
+            let bytes = bytes + key.len();
+            self.definitions.insert(key, value, bytes);
+        }
+        for (key, value, bytes) in learnt.names {
+            self.names.insert(key, value, bytes + key.len());
+        }
+    }
+}
+
+impl<K, V> Touched<K, V> {
+    fn known(key: K, value: V) -> Self {
+        Touched {
+            key,
+            value,
+            changed: false,
+            read_bytes: None,
+        }
+    }
+
+    fn read_now(key: K, value: V, bytes: usize) -> Self {
+        Touched {
+            key,
+            value,
+            changed: false,
+            read_bytes: Some(bytes),
+        }
+    }
+}
+
+/// A JSON value and its stored length.
+fn read_json<T: serde::de::DeserializeOwned>(
+    keyspace: &Keyspace,
+    key: &[u8],
+) -> Result<Option<(T, usize)>, StorageError> {
+    match keyspace.get(key).map_err(map_err)? {
+        Some(bytes) => serde_json::from_slice(&bytes)
+            .map(|value| Some((value, bytes.len())))
+            .map_err(|e| StorageError::corrupt(e.to_string())),
+        None => Ok(None),
+    }
 }
 
 impl Inner {
@@ -267,22 +401,19 @@ impl Inner {
         Ok(marks)
     }
 
-    /// Stores `batch`, whose attachments `stage_attachments` has written (`marks`).
+    /// Stores `batch`, [`encode`]d, whose attachments `stage_attachments` has written
+    /// (`marks`).
     fn insert(
         &self,
         tenant: TenantId,
-        batch: Vec<NewStatement>,
+        batch: Vec<(NewStatement, Encoded)>,
         marks: Vec<AttachmentMark>,
     ) -> Result<Vec<Uuid>, InsertError> {
-        let encoded = batch
-            .iter()
-            .map(|statement| encode(tenant, statement))
-            .collect::<Result<Vec<_>, _>>()?;
         let mut state = self.write.lock();
         let mut ids = Vec::with_capacity(batch.len());
         let mut fresh: Vec<(NewStatement, Encoded)> = Vec::with_capacity(batch.len());
         let mut batch_ids: HashMap<Uuid, bool> = HashMap::new();
-        for (statement, encoded) in batch.into_iter().zip(encoded) {
+        for (statement, encoded) in batch {
             ids.push(statement.id);
             if let Some(seq) = self.seq_of(tenant, statement.id)? {
                 let existing = self
@@ -365,9 +496,9 @@ impl Inner {
         let referenced: HashSet<Uuid> = fresh.iter().filter_map(|(s, _)| s.statement_ref).collect();
         let mut batch_terms: HashMap<Uuid, Vec<TermId>> = HashMap::new();
         let mut seq = first_seq;
-        // Canonical definitions and agent names touched by this batch: (value, changed).
-        let mut canonical: HashMap<String, (Option<Map<String, Value>>, bool)> = HashMap::new();
-        let mut names: HashMap<String, (Vec<String>, bool)> = HashMap::new();
+        // Canonical definitions and agent names touched by this batch.
+        let mut canonical: HashMap<String, Touched<Vec<u8>, Option<Definition>>> = HashMap::new();
+        let mut names: HashMap<String, Touched<[u8; 20], Names>> = HashMap::new();
         for (statement, encoded) in fresh {
             let NewStatement {
                 id,
@@ -382,31 +513,38 @@ impl Inner {
             } = statement;
             for (activity_id, definition) in definitions {
                 let entry = match canonical.entry(activity_id) {
-                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                    std::collections::hash_map::Entry::Vacant(e) => {
-                        let stored = self.activity_definition(tenant, e.key())?;
-                        e.insert((stored, false))
+                    Entry::Occupied(e) => e.into_mut(),
+                    Entry::Vacant(e) => {
+                        let key = activity_key(tenant, e.key());
+                        e.insert(state.known.definition(self, key)?)
                     }
                 };
-                match &mut entry.0 {
-                    None => *entry = (Some(definition), true),
-                    Some(existing) if may_define => {
-                        entry.1 |= crate::statements::merge_definition(existing, &definition);
+                match &mut entry.value {
+                    None => {
+                        entry.value = Some(Arc::new(definition));
+                        entry.changed = true;
+                    }
+                    Some(stored)
+                        if may_define
+                            && crate::statements::definition_changes(stored, &definition) =>
+                    {
+                        crate::statements::merge_definition(Arc::make_mut(stored), &definition);
+                        entry.changed = true;
                     }
                     Some(_) => {}
                 }
             }
-            for (key, name) in agent_names {
-                let entry = match names.entry(key) {
-                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                    std::collections::hash_map::Entry::Vacant(e) => {
-                        let stored = self.agent_names(tenant, e.key())?;
-                        e.insert((stored, false))
+            for (ifi_key, name) in agent_names {
+                let entry = match names.entry(ifi_key) {
+                    Entry::Occupied(e) => e.into_mut(),
+                    Entry::Vacant(e) => {
+                        let key = agent_key(tenant, e.key());
+                        e.insert(state.known.names(self, key)?)
                     }
                 };
-                if !entry.0.contains(&name) {
-                    entry.0.push(name);
-                    entry.1 = true;
+                if !entry.value.contains(&name) {
+                    Arc::make_mut(&mut entry.value).push(name);
+                    entry.changed = true;
                 }
             }
             let stored = seq_to_time(seq);
@@ -446,18 +584,26 @@ impl Inner {
             }
             seq += 1;
         }
-        for (activity_id, (definition, changed)) in canonical {
-            if let (Some(definition), true) = (definition, changed) {
-                let json = serde_json::to_vec(&definition)
+        // What the batch changed is written with it, and known once the batch is committed.
+        let mut learnt = Learnt::default();
+        for touched in canonical.into_values() {
+            if let (Some(definition), true) = (&touched.value, touched.changed) {
+                let json = serde_json::to_vec(&**definition)
                     .map_err(|e| StorageError::corrupt(e.to_string()))?;
-                batch.insert(&self.activities, activity_key(tenant, &activity_id), json);
+                batch.insert(&self.activities, touched.key.clone(), json.as_slice());
+                learnt.definitions.push(touched.written(json.len()));
+            } else if let Some(read) = touched.read() {
+                learnt.definitions.push(read);
             }
         }
-        for (key, (list, changed)) in names {
-            if changed {
-                let json =
-                    serde_json::to_vec(&list).map_err(|e| StorageError::corrupt(e.to_string()))?;
-                batch.insert(&self.agents, agent_key(tenant, &key), json);
+        for touched in names.into_values() {
+            if touched.changed {
+                let json = serde_json::to_vec(&*touched.value)
+                    .map_err(|e| StorageError::corrupt(e.to_string()))?;
+                batch.insert(&self.agents, touched.key, json.as_slice());
+                learnt.names.push(touched.written(json.len()));
+            } else if let Some(read) = touched.read() {
+                learnt.names.push(read);
             }
         }
         // Queries may see the new epoch before its postings: they find none there yet.
@@ -470,6 +616,7 @@ impl Inner {
             }
             return Err(error);
         }
+        state.known.learn(learnt);
         state.epoch = Some(current);
         Ok(seq - 1)
     }
@@ -709,16 +856,18 @@ impl StatementStore for EmbeddedStore {
         tenant: TenantId,
         batch: Vec<NewStatement>,
     ) -> Result<Vec<Uuid>, InsertError> {
-        let (batch, marks) = if batch.iter().any(|s| !s.attachments.is_empty()) {
-            self.blocking(move |inner| {
+        // Encoding a batch of 100 takes about a millisecond: too long for an async thread.
+        let (encoded, marks) = self
+            .blocking(move |inner| {
                 let marks = inner.stage_attachments(tenant, &batch)?;
-                Ok::<_, StorageError>((batch, marks))
+                let encoded = batch
+                    .into_iter()
+                    .map(|statement| encode(tenant, &statement).map(|e| (statement, e)))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok::<_, StorageError>((encoded, marks))
             })
-            .await?
-        } else {
-            (batch, Vec::new())
-        };
-        self.writing(move |inner| inner.insert(tenant, batch, marks))
+            .await?;
+        self.writing(move |inner| inner.insert(tenant, encoded, marks))
             .await
     }
 
@@ -853,6 +1002,71 @@ mod tests {
             xapi::Version::V2_0_0,
             &crate::statements::Authority::for_credential("http://localhost", "key"),
         )
+    }
+
+    /// The write thread keeps what it knows of definitions and names within a few KiB in
+    /// tests, so that these run past it: what it has forgotten is read again, and what it
+    /// knows is what is stored.
+    #[tokio::test]
+    async fn definitions_and_names_merge_past_what_the_write_thread_keeps() {
+        let (_temp, dir, options, clock) = reopenable();
+        let store = EmbeddedStore::open(&dir, options, clock).expect("open");
+        let authority = crate::statements::Authority::for_credential("http://localhost", "key");
+        let tenant = TenantId(1);
+        const LANGUAGES: [&str; 4] = ["en", "fr", "de", "es"];
+        let defining = |n: u32, round: usize| {
+            let value = json!({
+                "actor": {"mbox": format!("mailto:learner{n}@example.com"), "name": format!("L{n}/{round}")},
+                "verb": {"id": "http://example.com/verbs/did"},
+                "object": {"id": format!("http://example.com/activities/a{n}"), "definition": {
+                    "name": {LANGUAGES[round]: format!("activity {n}, round {round}")}
+                }}
+            });
+            let parsed = xapi::Statement::parse(value, xapi::Version::V2_0_0, "$").expect("valid");
+            crate::statements::prepare_as(parsed, xapi::Version::V2_0_0, &authority, true)
+        };
+        const ACTIVITIES: u32 = 300;
+        let batch = |first: u32, count: u32, round: usize| -> Vec<NewStatement> {
+            (first..first + count).map(|n| defining(n, round)).collect()
+        };
+        // Rounds over each ten activities in a row, known from the round before: the first
+        // defines them, the second changes nothing, the others add a language each. Then one
+        // more over all of them, forgotten since and read again.
+        for first in (0..ACTIVITIES).step_by(10) {
+            for round in [0, 0, 1, 2] {
+                store
+                    .insert(tenant, batch(first, 10, round))
+                    .await
+                    .expect("insert");
+            }
+        }
+        for first in (0..ACTIVITIES).step_by(100) {
+            store
+                .insert(tenant, batch(first, 100, 3))
+                .await
+                .expect("insert");
+        }
+        for n in 0..ACTIVITIES {
+            let id = format!("http://example.com/activities/a{n}");
+            let definition = store
+                .activity_definition(tenant, &id)
+                .await
+                .expect("read")
+                .expect("defined");
+            let expected = json!({"name": {
+                "en": format!("activity {n}, round 0"),
+                "fr": format!("activity {n}, round 1"),
+                "de": format!("activity {n}, round 2"),
+                "es": format!("activity {n}, round 3"),
+            }});
+            assert_eq!(Value::Object(definition), expected, "{id}");
+            let names = store
+                .agent_names(tenant, &format!("mbox:mailto:learner{n}@example.com"))
+                .await
+                .expect("names");
+            let expected: Vec<String> = (0..4).map(|round| format!("L{n}/{round}")).collect();
+            assert_eq!(names, expected);
+        }
     }
 
     /// A store directory to open and reopen, with its options and clock.
