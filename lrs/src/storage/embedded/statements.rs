@@ -208,6 +208,25 @@ struct Touched<K, V> {
 }
 
 impl<K, V> Touched<K, V> {
+    fn known(key: K, value: V) -> Self {
+        Touched {
+            key,
+            value,
+            changed: false,
+            read_bytes: None,
+        }
+    }
+
+    fn read_now(key: K, value: V, bytes: usize) -> Self {
+        Touched {
+            key,
+            value,
+            changed: false,
+            read_bytes: Some(bytes),
+        }
+    }
+
+    /// What the batch wrote, `bytes` of JSON, to be known from now on.
     fn written(self, bytes: usize) -> (K, V, usize) {
         (self.key, self.value, bytes)
     }
@@ -270,26 +289,6 @@ impl Known {
         }
         for (key, value, bytes) in learnt.names {
             self.names.insert(key, value, bytes + key.len());
-        }
-    }
-}
-
-impl<K, V> Touched<K, V> {
-    fn known(key: K, value: V) -> Self {
-        Touched {
-            key,
-            value,
-            changed: false,
-            read_bytes: None,
-        }
-    }
-
-    fn read_now(key: K, value: V, bytes: usize) -> Self {
-        Touched {
-            key,
-            value,
-            changed: false,
-            read_bytes: Some(bytes),
         }
     }
 }
