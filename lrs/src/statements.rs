@@ -173,27 +173,23 @@ pub fn agent_names_of(json: &Map<String, Value>) -> Vec<(String, String)> {
 /// canonical definition changed, so that a store rewrites it only then and need not keep a
 /// copy to compare with.
 pub fn merge_definition(canonical: &mut Map<String, Value>, newer: &Map<String, Value>) -> bool {
-    let mut changed = false;
+    if !definition_changes(canonical, newer) {
+        return false;
+    }
     for (key, value) in newer {
         match (canonical.get_mut(key), value) {
-            (Some(Value::Object(old)), Value::Object(new))
-                if key == "name" || key == "description" || key == "extensions" =>
-            {
-                for (name, entry) in new {
-                    if old.get(name) != Some(entry) {
-                        old.insert(name.clone(), entry.clone());
-                        changed = true;
-                    }
-                }
+            (Some(Value::Object(old)), Value::Object(new)) if merges_per_entry(key) => {
+                old.extend(
+                    new.iter()
+                        .map(|(name, entry)| (name.clone(), entry.clone())),
+                );
             }
-            (Some(old), _) if old == value => {}
             _ => {
                 canonical.insert(key.clone(), value.clone());
-                changed = true;
             }
         }
     }
-    changed
+    true
 }
 
 /// Whether [`merge_definition`] of `newer` would change `canonical`, without changing it: a
@@ -202,14 +198,18 @@ pub fn definition_changes(canonical: &Map<String, Value>, newer: &Map<String, Va
     newer
         .iter()
         .any(|(key, value)| match (canonical.get(key), value) {
-            (Some(Value::Object(old)), Value::Object(new))
-                if key == "name" || key == "description" || key == "extensions" =>
-            {
+            (Some(Value::Object(old)), Value::Object(new)) if merges_per_entry(key) => {
                 new.iter().any(|(name, entry)| old.get(name) != Some(entry))
             }
             (Some(old), _) => old != value,
             (None, _) => true,
         })
+}
+
+/// The definition properties that merge entry by entry (language maps, and extensions by
+/// IRI) rather than being replaced whole.
+fn merges_per_entry(key: &str) -> bool {
+    matches!(key, "name" | "description" | "extensions")
 }
 
 /// Replaces the definition of every activity in a statement by its canonical one, where the
