@@ -50,7 +50,8 @@ pub fn prepare_as(
     authority: &Authority,
     may_define: bool,
 ) -> NewStatement {
-    let id = statement.id().unwrap_or_else(Uuid::new_v4);
+    let sent_id = statement.id();
+    let id = sent_id.unwrap_or_else(Uuid::new_v4);
     let voids = statement.voids();
     let statement_ref = statement.statement_ref();
     let mut json = statement.into_json();
@@ -76,6 +77,7 @@ pub fn prepare_as(
     }
     NewStatement {
         id,
+        id_assigned: sent_id.is_none(),
         json,
         voids,
         statement_ref,
@@ -264,10 +266,10 @@ pub fn terms_of(statement: &Statement) -> Terms {
 }
 
 fn terms_of_index(index: xapi::IndexTerms) -> Terms {
-    let mut terms = Vec::new();
-    let mut seen = HashSet::new();
+    // A dozen terms: a scan of them costs less than hashing a copy of each.
+    let mut terms: Vec<(TermKind, String)> = Vec::with_capacity(16);
     let mut add = |kind: TermKind, value: String| {
-        if seen.insert((kind, value.clone())) {
+        if !terms.iter().any(|(k, v)| *k == kind && *v == value) {
             terms.push((kind, value));
         }
     };
@@ -322,6 +324,7 @@ pub fn from_stored(json: Map<String, Value>) -> Result<NewStatement, ValidationE
     let json = statement.into_json();
     Ok(NewStatement {
         id,
+        id_assigned: false,
         definitions: definitions_of(&json),
         agent_names: agent_names_of(&json),
         json,
@@ -747,6 +750,73 @@ mod tests {
             !related.iter().any(|r| r.contains("claimed@example.com")),
             "{related:?}"
         );
+    }
+
+    /// Stores post a statement's related terms only where they add to its narrower ones, so
+    /// every agent, authority and activity term must also be a related one.
+    #[test]
+    fn related_terms_hold_the_agent_authority_and_activity_terms() {
+        let authority = Authority::for_credential("https://lrs.example.org", "key-1");
+        let statements = [
+            serde_json::json!({
+                "actor": {"mbox": "mailto:ada@example.com"},
+                "verb": {"id": "http://example.com/v"},
+                "object": {"id": "http://example.com/a"},
+                "context": {"contextActivities": {"parent": {"id": "http://example.com/p"}}}
+            }),
+            serde_json::json!({
+                "actor": {"objectType": "Group", "mbox": "mailto:team@example.com",
+                          "member": [{"mbox": "mailto:bo@example.com"}]},
+                "verb": {"id": "http://example.com/v"},
+                "object": {"objectType": "Agent", "account": {"homePage": "http://h", "name": "n"}}
+            }),
+            serde_json::json!({
+                "actor": {"mbox": "mailto:ada@example.com"},
+                "verb": {"id": "http://example.com/v"},
+                "object": {"objectType": "SubStatement",
+                           "actor": {"mbox": "mailto:cy@example.com"},
+                           "verb": {"id": "http://example.com/w"},
+                           "object": {"id": "http://example.com/b"}}
+            }),
+        ];
+        for json in statements {
+            let statement = Statement::parse(json, Version::V2_0_0, "$").expect("valid");
+            let prepared = prepare(statement, Version::V2_0_0, &authority);
+            let terms = &prepared.terms.0;
+            for (kind, value) in terms {
+                let related = match kind {
+                    TermKind::Agent | TermKind::Authority => TermKind::RelatedAgent,
+                    TermKind::Activity => TermKind::RelatedActivity,
+                    _ => continue,
+                };
+                assert!(
+                    terms.contains(&(related, value.clone())),
+                    "{kind:?} {value} in {terms:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn an_id_is_assigned_only_to_a_statement_sent_without_one() {
+        let authority = Authority::for_credential("https://lrs.example.org", "key-1");
+        let sent = "e3b0c442-98fc-4c14-9afb-f4c8996fb924";
+        let mut json = serde_json::json!({
+            "actor": {"mbox": "mailto:ada@example.com"},
+            "verb": {"id": "http://example.com/v"},
+            "object": {"id": "http://example.com/a"}
+        });
+        let statement = Statement::parse(json.clone(), Version::V2_0_0, "$").expect("valid");
+        let assigned = prepare(statement, Version::V2_0_0, &authority);
+        assert!(assigned.id_assigned);
+        assert_eq!(assigned.json["id"], assigned.id.to_string());
+        json["id"] = sent.into();
+        let statement = Statement::parse(json, Version::V2_0_0, "$").expect("valid");
+        let kept = prepare(statement, Version::V2_0_0, &authority);
+        assert!(!kept.id_assigned);
+        assert_eq!(kept.id.to_string(), sent);
+        let stored = from_stored(kept.json).expect("reads back");
+        assert!(!stored.id_assigned);
     }
 
     #[test]

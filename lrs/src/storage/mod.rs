@@ -95,6 +95,9 @@ impl StorageError {
 #[derive(Debug, Clone)]
 pub struct NewStatement {
     pub id: Uuid,
+    /// Whether the LRS assigned `id` while preparing this statement, which came without one:
+    /// a random (version 4) UUID, so no stored statement has it and a store need not look.
+    pub id_assigned: bool,
     pub json: Map<String, Value>,
     /// The target when this is a voiding statement.
     pub voids: Option<Uuid>,

@@ -74,6 +74,78 @@ pub(super) fn legacy_posting(key: &[u8]) -> Result<[u8; POSTING_KEY_LEN], Storag
     ))
 }
 
+/// The terms a statement is posted under. Its `related_agents` hold its actor, agent object
+/// and authority, and its `related_activities` its activity object (Communication §2.1.3);
+/// those are posted once, under the narrower kind, and a related filter looks under every kind
+/// that can hold its value ([`filter_ids`]). That is a quarter fewer postings for a statement
+/// with context activities, each of them a memtable insert and part of every compaction.
+fn posted_terms(tenant: TenantId, terms: &[(TermKind, String)]) -> Vec<TermId> {
+    let has = |kind: TermKind, value: &str| terms.iter().any(|(k, v)| *k == kind && v == value);
+    terms
+        .iter()
+        .filter(|(kind, value)| match kind {
+            TermKind::RelatedAgent => {
+                !has(TermKind::Agent, value) && !has(TermKind::Authority, value)
+            }
+            TermKind::RelatedActivity => !has(TermKind::Activity, value),
+            _ => true,
+        })
+        .map(|(kind, value)| term_id(tenant, *kind, value))
+        .collect()
+}
+
+/// The term ids a filter matches under: a statement matches when it is posted under any of
+/// them (see [`posted_terms`]).
+fn filter_ids(tenant: TenantId, kind: TermKind, value: &str) -> Vec<TermId> {
+    let narrower: &[TermKind] = match kind {
+        TermKind::RelatedAgent => &[TermKind::Agent, TermKind::Authority],
+        TermKind::RelatedActivity => &[TermKind::Activity],
+        _ => &[],
+    };
+    std::iter::once(kind)
+        .chain(narrower.iter().copied())
+        .map(|kind| term_id(tenant, kind, value))
+        .collect()
+}
+
+/// Seqs read from postings, in the order of a scan.
+type Seqs = Box<dyn Iterator<Item = Result<u64, StorageError>>>;
+
+/// The seqs of several scans in the same order, merged, each once: a statement posted under
+/// two of a filter's ids (as every directory written before [`posted_terms`] is) is found once.
+struct Merged {
+    scans: Vec<std::iter::Peekable<Seqs>>,
+    ascending: bool,
+}
+
+impl Iterator for Merged {
+    type Item = Result<u64, StorageError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut first: Option<u64> = None;
+        for scan in &mut self.scans {
+            match scan.peek() {
+                Some(Err(_)) => return scan.next(),
+                Some(&Ok(seq)) => {
+                    let before =
+                        first.is_none_or(|f| if self.ascending { seq < f } else { seq > f });
+                    if before {
+                        first = Some(seq);
+                    }
+                }
+                None => {}
+            }
+        }
+        let first = first?;
+        for scan in &mut self.scans {
+            if matches!(scan.peek(), Some(&Ok(seq)) if seq == first) {
+                scan.next();
+            }
+        }
+        Some(Ok(first))
+    }
+}
+
 /// A range read forwards or backwards.
 fn in_order(range: fjall::Iter, ascending: bool) -> Box<dyn Iterator<Item = fjall::Guard>> {
     if ascending {
@@ -129,12 +201,7 @@ struct Encoded {
 }
 
 fn encode(tenant: TenantId, statement: &NewStatement) -> Result<Encoded, StorageError> {
-    let terms = statement
-        .terms
-        .0
-        .iter()
-        .map(|(kind, value)| term_id(tenant, *kind, value))
-        .collect();
+    let terms = posted_terms(tenant, &statement.terms.0);
     let open_record = if statement.json.is_empty() || statement.json.contains_key("stored") {
         None
     } else {
@@ -366,13 +433,7 @@ impl Inner {
             let json: Map<String, Value> = serde_json::from_slice(&record.json)
                 .map_err(|e| StorageError::corrupt(e.to_string()))?;
             let parsed = statement_from_stored(json)?;
-            found.extend(
-                parsed
-                    .terms
-                    .0
-                    .iter()
-                    .map(|(kind, value)| term_id(tenant, *kind, value)),
-            );
+            found.extend(posted_terms(tenant, &parsed.terms.0));
             if let Some(target) = parsed.statement_ref {
                 next = self.seq_of(tenant, target)?;
             }
@@ -414,7 +475,12 @@ impl Inner {
         let mut batch_ids: HashMap<Uuid, bool> = HashMap::new();
         for (statement, encoded) in batch {
             ids.push(statement.id);
-            if let Some(seq) = self.seq_of(tenant, statement.id)? {
+            let stored_seq = if statement.id_assigned {
+                None
+            } else {
+                self.seq_of(tenant, statement.id)?
+            };
+            if let Some(seq) = stored_seq {
                 let existing = self
                     .record_at(tenant, seq)?
                     .ok_or_else(|| StorageError::corrupt("id index points at no statement"))?;
@@ -501,6 +567,7 @@ impl Inner {
         for (statement, encoded) in fresh {
             let NewStatement {
                 id,
+                id_assigned: _,
                 mut json,
                 voids,
                 statement_ref,
@@ -649,22 +716,30 @@ impl Inner {
         if low > high || query.limit == 0 {
             return Ok(page);
         }
-        let mut filters: Vec<(TermKind, TermId)> = query
+        let mut filters: Vec<(TermKind, Vec<TermId>)> = query
             .filters
             .iter()
-            .map(|(kind, value)| (*kind, term_id(tenant, *kind, value)))
+            .map(|(kind, value)| (*kind, filter_ids(tenant, *kind, value)))
             .collect();
         filters.sort_by_key(|(kind, _)| driver_rank(*kind));
 
         // A statement's postings are all in the epoch it was written in.
+        let posted = |epoch: u16, ids: &[TermId], seq: u64| -> Result<bool, StorageError> {
+            for id in ids {
+                if self
+                    .postings
+                    .contains_key(posting_key(epoch, id, seq))
+                    .map_err(map_err)?
+                {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        };
         let accept =
             |epoch: u16, seq: u64, page: &mut StatementPage| -> Result<bool, StorageError> {
-                for (_, term) in filters.iter().skip(1) {
-                    if !self
-                        .postings
-                        .contains_key(posting_key(epoch, term, seq))
-                        .map_err(map_err)?
-                    {
+                for (_, ids) in filters.iter().skip(1) {
+                    if !posted(epoch, ids, seq)? {
                         return Ok(true);
                     }
                 }
@@ -709,21 +784,13 @@ impl Inner {
                 }
             }
             Some((_, driver)) => {
-                let driver = *driver;
                 let mut spans = self.epochs.read().spans(low, high);
                 if !query.ascending {
                     spans.reverse();
                 }
                 'epochs: for (epoch, lo, hi) in spans {
-                    let iter = in_order(
-                        self.postings.range(
-                            posting_key(epoch, &driver, lo)..=posting_key(epoch, &driver, hi),
-                        ),
-                        query.ascending,
-                    );
-                    for guard in iter {
-                        let key = guard.key().map_err(map_err)?;
-                        if !accept(epoch, read_u64(&key, POSTING_SEQ_AT)?, &mut page)? {
+                    for seq in self.posted_seqs(epoch, driver, lo, hi, query.ascending) {
+                        if !accept(epoch, seq?, &mut page)? {
                             break 'epochs;
                         }
                     }
@@ -731,6 +798,29 @@ impl Inner {
             }
         }
         Ok(page)
+    }
+
+    /// The seqs posted under any of `ids` in `epoch`, from `lo` to `hi`, in order.
+    fn posted_seqs(&self, epoch: u16, ids: &[TermId], lo: u64, hi: u64, ascending: bool) -> Seqs {
+        let mut scans: Vec<Seqs> = ids
+            .iter()
+            .map(|id| {
+                let range = self
+                    .postings
+                    .range(posting_key(epoch, id, lo)..=posting_key(epoch, id, hi));
+                Box::new(in_order(range, ascending).map(|guard| {
+                    let key = guard.key().map_err(map_err)?;
+                    read_u64(&key, POSTING_SEQ_AT)
+                })) as Seqs
+            })
+            .collect();
+        if scans.len() == 1 {
+            return scans.pop().unwrap_or_else(|| Box::new(std::iter::empty()));
+        }
+        Box::new(Merged {
+            scans: scans.into_iter().map(Iterator::peekable).collect(),
+            ascending,
+        })
     }
 
     fn consistent_through(&self) -> DateTime<Utc> {
@@ -934,6 +1024,7 @@ mod tests {
         };
         NewStatement {
             id: Uuid::from_u128(7),
+            id_assigned: false,
             json,
             voids: None,
             statement_ref: None,
@@ -1173,6 +1264,35 @@ mod tests {
         }
     }
 
+    /// A statement's related agents and activities that are also its actor, authority or
+    /// activity are posted once, and related filters still find it by each of them.
+    #[tokio::test]
+    async fn related_terms_are_posted_once() {
+        let (_temp, dir, options, clock) = reopenable();
+        let store = EmbeddedStore::open(&dir, options, clock).expect("open");
+        let statement = prepared(2);
+        let terms = statement.terms.0.clone();
+        let related = |kind: TermKind| terms.iter().filter(|(k, _)| *k == kind).count();
+        // Actor and authority; object and parent.
+        assert_eq!(related(TermKind::RelatedAgent), 2, "{terms:?}");
+        assert_eq!(related(TermKind::RelatedActivity), 2, "{terms:?}");
+        StatementStore::insert(&store, TenantId(3), vec![statement.clone()])
+            .await
+            .expect("insert");
+        let inner = store.shared.current().expect("open");
+        assert_eq!(
+            inner.postings.range::<&[u8], _>(..).count(),
+            terms.len() - 3
+        );
+        for term in &terms {
+            assert_eq!(
+                all_pages(&store, std::slice::from_ref(term), true, 10).await,
+                vec![statement.id],
+                "{term:?}"
+            );
+        }
+    }
+
     /// Each opening begins an epoch: queries and their pages run across all of them, in both
     /// orders, with one filter or two, and see each statement once.
     #[tokio::test]
@@ -1204,10 +1324,31 @@ mod tests {
             "mbox:mailto:learner0@example.com".to_owned(),
         );
         let verb = (TermKind::Verb, "http://example.com/verbs/v1".to_owned());
+        let related_learner = (
+            TermKind::RelatedAgent,
+            "mbox:mailto:learner0@example.com".to_owned(),
+        );
+        let related_authority = (
+            TermKind::RelatedAgent,
+            "account:http://localhost|key".to_owned(),
+        );
+        let related_activity = (
+            TermKind::RelatedActivity,
+            "http://example.com/activities/a2".to_owned(),
+        );
+        let related_course = (
+            TermKind::RelatedActivity,
+            "http://example.com/courses/c".to_owned(),
+        );
         for filters in [
             vec![learner.clone()],
             vec![verb.clone()],
-            vec![learner, verb],
+            vec![learner, verb.clone()],
+            vec![related_learner.clone()],
+            vec![related_authority.clone()],
+            vec![related_activity.clone()],
+            vec![related_activity, verb.clone()],
+            vec![verb, related_learner, related_course],
         ] {
             let expected: Vec<Uuid> = written
                 .iter()
