@@ -185,45 +185,95 @@ fn decode_record(value: &[u8]) -> Result<Record, StorageError> {
     })
 }
 
-/// The parts of a statement's write that do not depend on its `stored` time, computed in the
-/// blocking pool before the batch goes to the write thread: every writer of the store waits
-/// for that one thread, so it should only assign `seq`, check ids and apply the batch.
-/// Encoding the JSON and hashing a dozen terms per statement need no order.
+/// A statement as the write thread takes it: what does not depend on its `stored` time is
+/// done in the blocking pool before the batch goes to that thread, since every writer of the
+/// store waits for it. Encoding the JSON, hashing a dozen terms and freeing the parsed JSON
+/// need no order; the thread only assigns `seq`, checks ids and applies the batch.
 struct Encoded {
-    /// flags ‖ id ‖ the statement JSON without its closing brace, to be completed with
-    /// `stored` under the lock; `None` when the client sent a `stored` of its own, which is
-    /// then replaced in place by [`stamp`] as the statement is written.
-    open_record: Option<Vec<u8>>,
-    has_timestamp: bool,
+    id: Uuid,
+    id_assigned: bool,
+    voids: Option<Uuid>,
+    statement_ref: Option<Uuid>,
+    definitions: Vec<(String, Map<String, Value>)>,
+    agent_names: Vec<(String, String)>,
+    may_define: bool,
+    body: Body,
     /// The statement's own terms (what it inherits through a StatementRef is looked up under
     /// the lock, as the target may be in this very batch).
     terms: Vec<TermId>,
 }
 
-fn encode(tenant: TenantId, statement: &NewStatement) -> Result<Encoded, StorageError> {
+enum Body {
+    /// flags ‖ id ‖ the statement JSON without its closing brace, to be completed with
+    /// `stored` under the lock.
+    Open {
+        record: Vec<u8>,
+        has_timestamp: bool,
+    },
+    /// The client sent a `stored` of its own, which [`stamp`] replaces in place as the
+    /// statement is written.
+    Json(Map<String, Value>),
+}
+
+impl Encoded {
+    /// The statement as sent, to compare with another of the same id: parsed again from the
+    /// open record, which only a repeated id needs.
+    fn json(&self) -> Result<std::borrow::Cow<'_, Map<String, Value>>, StorageError> {
+        match &self.body {
+            Body::Json(json) => Ok(std::borrow::Cow::Borrowed(json)),
+            Body::Open { record, .. } => {
+                let mut bytes = Vec::with_capacity(record.len() - 16);
+                bytes.extend_from_slice(&record[17..]);
+                bytes.push(b'}');
+                serde_json::from_slice(&bytes)
+                    .map(std::borrow::Cow::Owned)
+                    .map_err(|e| StorageError::corrupt(e.to_string()))
+            }
+        }
+    }
+}
+
+fn encode(tenant: TenantId, statement: NewStatement) -> Result<Encoded, StorageError> {
     let terms = posted_terms(tenant, &statement.terms.0);
-    let open_record = if statement.json.is_empty() || statement.json.contains_key("stored") {
-        None
+    let NewStatement {
+        id,
+        id_assigned,
+        json,
+        voids,
+        statement_ref,
+        terms: _,
+        definitions,
+        agent_names,
+        may_define,
+        attachments: _,
+    } = statement;
+    let body = if json.is_empty() || json.contains_key("stored") {
+        Body::Json(json)
     } else {
         let mut record = Vec::with_capacity(17 + 2048);
-        record.push(if statement.voids.is_some() {
-            FLAG_VOIDING
-        } else {
-            0
-        });
-        record.extend_from_slice(statement.id.as_bytes());
-        serde_json::to_writer(&mut record, &statement.json)
+        record.push(if voids.is_some() { FLAG_VOIDING } else { 0 });
+        record.extend_from_slice(id.as_bytes());
+        serde_json::to_writer(&mut record, &json)
             .map_err(|e| StorageError::corrupt(e.to_string()))?;
         if record.pop() != Some(b'}') {
             return Err(StorageError::corrupt(
                 "a statement did not encode as an object",
             ));
         }
-        Some(record)
+        Body::Open {
+            record,
+            has_timestamp: json.contains_key("timestamp"),
+        }
     };
     Ok(Encoded {
-        open_record,
-        has_timestamp: statement.json.contains_key("timestamp"),
+        id,
+        id_assigned,
+        voids,
+        statement_ref,
+        definitions,
+        agent_names,
+        may_define,
+        body,
         terms,
     })
 }
@@ -466,14 +516,14 @@ impl Inner {
     fn insert(
         &self,
         tenant: TenantId,
-        batch: Vec<(NewStatement, Encoded)>,
+        batch: Vec<Encoded>,
         marks: Vec<AttachmentMark>,
     ) -> Result<Vec<Uuid>, InsertError> {
         let mut state = self.write.lock();
         let mut ids = Vec::with_capacity(batch.len());
-        let mut fresh: Vec<(NewStatement, Encoded)> = Vec::with_capacity(batch.len());
+        let mut fresh: Vec<Encoded> = Vec::with_capacity(batch.len());
         let mut batch_ids: HashMap<Uuid, bool> = HashMap::new();
-        for (statement, encoded) in batch {
+        for statement in batch {
             ids.push(statement.id);
             let stored_seq = if statement.id_assigned {
                 None
@@ -486,26 +536,28 @@ impl Inner {
                     .ok_or_else(|| StorageError::corrupt("id index points at no statement"))?;
                 let stored: Map<String, Value> = serde_json::from_slice(&existing.json)
                     .map_err(|e| StorageError::corrupt(e.to_string()))?;
-                if !xapi::equivalent(&stored, &statement.json) {
+                if !xapi::equivalent(&stored, &*statement.json()?) {
                     return Err(InsertError::Conflict(statement.id));
                 }
                 continue;
             }
             if batch_ids.contains_key(&statement.id) {
                 // The same id twice in one batch: equivalent copies collapse, others conflict.
-                let same = fresh.iter().any(|(s, _)| {
-                    s.id == statement.id && xapi::equivalent(&s.json, &statement.json)
-                });
+                let json = statement.json()?;
+                let mut same = false;
+                for other in fresh.iter().filter(|s| s.id == statement.id) {
+                    same |= xapi::equivalent(&*other.json()?, &json);
+                }
                 if same {
                     continue;
                 }
                 return Err(InsertError::Conflict(statement.id));
             }
             batch_ids.insert(statement.id, statement.voids.is_some());
-            fresh.push((statement, encoded));
+            fresh.push(statement);
         }
         // A voiding statement may not target a voiding statement (xAPI Data §2.3.2).
-        for (statement, _) in &fresh {
+        for statement in &fresh {
             let Some(target) = statement.voids else {
                 continue;
             };
@@ -540,7 +592,7 @@ impl Inner {
     fn write_fresh(
         &self,
         tenant: TenantId,
-        fresh: Vec<(NewStatement, Encoded)>,
+        fresh: Vec<Encoded>,
         first_seq: u64,
         attachment_marks: Vec<AttachmentMark>,
         state: &mut WriteState,
@@ -558,24 +610,23 @@ impl Inner {
             batch.insert(&self.attachments, key, count);
         }
         // Only statements that a later one of this batch references need their terms kept.
-        let referenced: HashSet<Uuid> = fresh.iter().filter_map(|(s, _)| s.statement_ref).collect();
+        let referenced: HashSet<Uuid> = fresh.iter().filter_map(|s| s.statement_ref).collect();
         let mut batch_terms: HashMap<Uuid, Vec<TermId>> = HashMap::new();
         let mut seq = first_seq;
         // Canonical definitions and agent names touched by this batch.
         let mut canonical: HashMap<String, Touched<Vec<u8>, Option<Definition>>> = HashMap::new();
         let mut names: HashMap<String, Touched<[u8; 20], Names>> = HashMap::new();
-        for (statement, encoded) in fresh {
-            let NewStatement {
+        for statement in fresh {
+            let Encoded {
                 id,
                 id_assigned: _,
-                mut json,
                 voids,
                 statement_ref,
-                terms: _,
                 definitions,
                 agent_names,
                 may_define,
-                attachments: _,
+                body,
+                mut terms,
             } = statement;
             for (activity_id, definition) in definitions {
                 let entry = match canonical.entry(activity_id) {
@@ -614,9 +665,12 @@ impl Inner {
                 }
             }
             let stored = seq_to_time(seq);
-            let record = match encoded.open_record {
-                Some(open) => close_record(open, encoded.has_timestamp, &format_stored(stored)),
-                None => {
+            let record = match body {
+                Body::Open {
+                    record,
+                    has_timestamp,
+                } => close_record(record, has_timestamp, &format_stored(stored)),
+                Body::Json(mut json) => {
                     stamp(&mut json, stored);
                     let bytes = serde_json::to_vec(&json)
                         .map_err(|e| StorageError::corrupt(e.to_string()))?;
@@ -625,7 +679,6 @@ impl Inner {
             };
             batch.insert(&self.statements, statement_key(tenant, seq), record);
             batch.insert(&self.ids, id_key(tenant, id), seq.to_be_bytes());
-            let mut terms = encoded.terms;
             if let Some(target) = statement_ref {
                 let inherited = match batch_terms.get(&target) {
                     Some(target_terms) => target_terms.clone(),
@@ -951,7 +1004,7 @@ impl StatementStore for EmbeddedStore {
                 let marks = inner.stage_attachments(tenant, &batch)?;
                 let encoded = batch
                     .into_iter()
-                    .map(|statement| encode(tenant, &statement).map(|e| (statement, e)))
+                    .map(|statement| encode(tenant, statement))
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok::<_, StorageError>((encoded, marks))
             })
@@ -1041,9 +1094,16 @@ mod tests {
     fn check(statement: Value) {
         let statement = new_statement(statement);
         let stored = seq_to_time(1_700_000_000_123_456);
-        let encoded = encode(TenantId(1), &statement).expect("encodes");
-        let open = encoded.open_record.expect("no `stored` was sent");
-        let record = close_record(open, encoded.has_timestamp, &format_stored(stored));
+        let encoded = encode(TenantId(1), statement.clone()).expect("encodes");
+        assert_eq!(*encoded.json().expect("parses"), statement.json);
+        let Body::Open {
+            record,
+            has_timestamp,
+        } = encoded.body
+        else {
+            panic!("no `stored` was sent");
+        };
+        let record = close_record(record, has_timestamp, &format_stored(stored));
         let mut stamped = statement.json.clone();
         stamp(&mut stamped, stored);
         let expected = encode_record(
@@ -1072,8 +1132,8 @@ mod tests {
     #[test]
     fn a_stored_sent_by_the_client_is_stamped_in_place() {
         let statement = new_statement(json!({"stored": "1999-01-01T00:00:00Z", "verb": {}}));
-        let encoded = encode(TenantId(1), &statement).expect("encodes");
-        assert!(encoded.open_record.is_none());
+        let encoded = encode(TenantId(1), statement.clone()).expect("encodes");
+        assert!(matches!(&encoded.body, Body::Json(json) if *json == statement.json));
     }
 
     fn prepared(n: u32) -> NewStatement {
@@ -1262,6 +1322,48 @@ mod tests {
                 None => return found,
             }
         }
+    }
+
+    /// Statements reach the write thread encoded, without their parsed JSON: an id repeated
+    /// within a batch, or already stored, is compared with the JSON read back from the
+    /// encoding.
+    #[tokio::test]
+    async fn a_repeated_id_is_compared_with_what_was_sent() {
+        let (_temp, dir, options, clock) = reopenable();
+        let store = EmbeddedStore::open(&dir, options, clock).expect("open");
+        let id = Uuid::from_u128(42);
+        let sent = |n: u32| {
+            let mut statement = prepared(n);
+            statement.id = id;
+            statement.id_assigned = false;
+            statement
+                .json
+                .insert("id".to_owned(), json!(id.to_string()));
+            statement
+        };
+        let twice = vec![sent(1), sent(1)];
+        assert_eq!(
+            StatementStore::insert(&store, TenantId(3), twice)
+                .await
+                .expect("equivalent copies collapse"),
+            vec![id, id]
+        );
+        let differing = vec![prepared(5), sent(1), sent(2)];
+        assert!(matches!(
+            StatementStore::insert(&store, TenantId(3), differing).await,
+            Err(InsertError::Conflict(conflict)) if conflict == id
+        ));
+        assert_eq!(
+            StatementStore::insert(&store, TenantId(3), vec![sent(1)])
+                .await
+                .expect("the stored statement again"),
+            vec![id]
+        );
+        assert!(matches!(
+            StatementStore::insert(&store, TenantId(3), vec![sent(2)]).await,
+            Err(InsertError::Conflict(conflict)) if conflict == id
+        ));
+        assert_eq!(all_pages(&store, &[], true, 10).await, vec![id]);
     }
 
     /// A statement's related agents and activities that are also its actor, authority or
