@@ -1421,27 +1421,16 @@ mod tests {
                 .len(),
             3
         );
-        let learner = (
-            TermKind::Agent,
-            "mbox:mailto:learner0@example.com".to_owned(),
-        );
-        let verb = (TermKind::Verb, "http://example.com/verbs/v1".to_owned());
-        let related_learner = (
-            TermKind::RelatedAgent,
-            "mbox:mailto:learner0@example.com".to_owned(),
-        );
-        let related_authority = (
-            TermKind::RelatedAgent,
-            "account:http://localhost|key".to_owned(),
-        );
-        let related_activity = (
+        let term = |kind: TermKind, value: &str| (kind, value.to_owned());
+        let learner = term(TermKind::Agent, "mbox:mailto:learner0@example.com");
+        let verb = term(TermKind::Verb, "http://example.com/verbs/v1");
+        let related_learner = term(TermKind::RelatedAgent, "mbox:mailto:learner0@example.com");
+        let related_authority = term(TermKind::RelatedAgent, "account:http://localhost|key");
+        let related_activity = term(
             TermKind::RelatedActivity,
-            "http://example.com/activities/a2".to_owned(),
+            "http://example.com/activities/a2",
         );
-        let related_course = (
-            TermKind::RelatedActivity,
-            "http://example.com/courses/c".to_owned(),
-        );
+        let related_course = term(TermKind::RelatedActivity, "http://example.com/courses/c");
         for filters in [
             vec![learner.clone()],
             vec![verb.clone()],
