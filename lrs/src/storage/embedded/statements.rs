@@ -336,10 +336,8 @@ impl<K, V> Touched<K, V> {
 
     fn read_now(key: K, value: V, bytes: usize) -> Self {
         Touched {
-            key,
-            value,
-            changed: false,
             read_bytes: Some(bytes),
+            ..Touched::known(key, value)
         }
     }
 
@@ -401,6 +399,7 @@ impl Known {
 
     fn learn(&mut self, learnt: Learnt) {
         for (key, value, bytes) in learnt.definitions {
+            // The key is moved into the map, so its length is taken first.
             let bytes = bytes + key.len();
             self.definitions.insert(key, value, bytes);
         }
@@ -855,25 +854,22 @@ impl Inner {
 
     /// The seqs posted under any of `ids` in `epoch`, from `lo` to `hi`, in order.
     fn posted_seqs(&self, epoch: u16, ids: &[TermId], lo: u64, hi: u64, ascending: bool) -> Seqs {
-        let mut scans: Vec<Seqs> = ids
-            .iter()
-            .map(|id| {
-                let range = self
-                    .postings
-                    .range(posting_key(epoch, id, lo)..=posting_key(epoch, id, hi));
-                Box::new(in_order(range, ascending).map(|guard| {
-                    let key = guard.key().map_err(map_err)?;
-                    read_u64(&key, POSTING_SEQ_AT)
-                })) as Seqs
-            })
-            .collect();
-        if scans.len() == 1 {
-            return scans.pop().unwrap_or_else(|| Box::new(std::iter::empty()));
+        let scan = |id: &TermId| -> Seqs {
+            let range = self
+                .postings
+                .range(posting_key(epoch, id, lo)..=posting_key(epoch, id, hi));
+            Box::new(in_order(range, ascending).map(|guard| {
+                let key = guard.key().map_err(map_err)?;
+                read_u64(&key, POSTING_SEQ_AT)
+            }))
+        };
+        match ids {
+            [id] => scan(id),
+            _ => Box::new(Merged {
+                scans: ids.iter().map(|id| scan(id).peekable()).collect(),
+                ascending,
+            }),
         }
-        Box::new(Merged {
-            scans: scans.into_iter().map(Iterator::peekable).collect(),
-            ascending,
-        })
     }
 
     fn consistent_through(&self) -> DateTime<Utc> {
